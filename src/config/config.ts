@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+/** Thrown when the environment does not satisfy the schema; lists every bad or missing variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
+
+const afilnetSchema = z.object({
+  AFILNET_BASE_URL: z.url().default('https://www.afilnet.com'),
+  AFILNET_USER: z.string().min(1),
+  AFILNET_PASSWORD: z.string().min(1),
+  AFILNET_AUTH: z.enum(['post', 'basic']).default('post'),
+  AFILNET_CONNECT_TIMEOUT_MS: positiveInt(10_000),
+  AFILNET_HEADERS_TIMEOUT_MS: positiveInt(30_000),
+  AFILNET_BODY_TIMEOUT_MS: positiveInt(120_000),
+  AFILNET_CONNECTIONS: positiveInt(8),
+});
+
+const storesSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
+  QUEUE_PREFIX: z.string().min(1).default('afilnet-sync'),
+});
+
+const syncSchema = z.object({
+  AFILNET_RATE_LIMIT: z.coerce.number().positive().default(10),
+  AFILNET_BATCH_SIZE: positiveInt(500),
+  BATCH_WINDOW_MS: z.coerce.number().int().min(0).default(200),
+  SYNC_CONCURRENCY: positiveInt(8),
+  SYNC_MAX_ATTEMPTS: positiveInt(12),
+  MAX_FIELD_LENGTH: positiveInt(255),
+  DELETE_GUARD_PERCENT: z.coerce.number().min(0).max(100).default(20),
+  DELETE_GUARD_MIN: z.coerce.number().int().min(0).default(100),
+  DELETE_GUARD_WINDOW_MS: positiveInt(3_600_000),
+  RELAY_POLL_MS: positiveInt(1_000),
+  RELAY_BATCH: positiveInt(5_000),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(30_000),
+  ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  ADMIN_HOST: z.string().default('127.0.0.1'),
+  ADMIN_TOKEN: z.string().min(16).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export const daemonSchema = afilnetSchema.extend(storesSchema.shape).extend(syncSchema.shape);
+
+export type AfilnetConfig = z.infer<typeof afilnetSchema>;
+export type StoresConfig = z.infer<typeof storesSchema>;
+export type DaemonConfig = z.infer<typeof daemonSchema>;
+
+type Env = Record<string, string | undefined>;
+
+function parse<S extends z.ZodType>(schema: S, env: Env): Readonly<z.infer<S>> {
+  // Empty strings count as unset, as in most daemons' env handling.
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => {
+        const name = i.path.join('.');
+        return cleaned[name] === undefined
+          ? `${name}: missing (${i.message})`
+          : `${name}: ${i.message}`;
+      }),
+    );
+  }
+  return Object.freeze(result.data);
+}
+
+/** The process environment; the only place outside tests that reads it. */
+export function processEnv(): Env {
+  return process.env;
+}
+
+export const loadAfilnetConfig = (env: Env = processEnv()): Readonly<AfilnetConfig> =>
+  parse(afilnetSchema, env);
+export const loadStoresConfig = (env: Env = processEnv()): Readonly<StoresConfig> =>
+  parse(storesSchema, env);
+export const loadDaemonConfig = (env: Env = processEnv()): Readonly<DaemonConfig> =>
+  parse(daemonSchema, env);

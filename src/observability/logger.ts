@@ -1,0 +1,49 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+/**
+ * Every path a credential could travel under. pino's `*.x` matches exactly one level, so the
+ * top level and each depth we use are listed (see shared/design-notes.md).
+ */
+export const REDACT_PATHS = [
+  'password',
+  'AFILNET_PASSWORD',
+  'ADMIN_TOKEN',
+  'authorization',
+  '*.password',
+  '*.AFILNET_PASSWORD',
+  '*.ADMIN_TOKEN',
+  '*.authorization',
+  '*.*.password',
+  '*.*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'config.AFILNET_PASSWORD',
+  'config.ADMIN_TOKEN',
+];
+
+/** Errors serialised through a whitelist: never a cause chain or a response body. */
+function serializeError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const out: Record<string, unknown> = { type: err.name, message: err.message };
+  for (const key of ['code', 'kind', 'method', 'status', 'apiCode', 'retryAfterMs'] as const) {
+    const value = (err as unknown as Record<string, unknown>)[key];
+    if (value !== undefined) out[key] = value;
+  }
+  if (err.stack) out.stack = err.stack;
+  return out;
+}
+
+export function createLogger(
+  options: { level?: string; name?: string } = {},
+  destination?: pino.DestinationStream,
+): Logger {
+  const opts: LoggerOptions = {
+    level: options.level ?? 'info',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: { err: serializeError, error: serializeError },
+  };
+  if (options.name) opts.name = options.name;
+  return destination ? pino(opts, destination) : pino(opts);
+}
+
+export type { Logger };
