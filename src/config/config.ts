@@ -37,6 +37,8 @@ const syncSchema = z.object({
   DELETE_GUARD_PERCENT: z.coerce.number().min(0).max(100).default(20),
   DELETE_GUARD_MIN: z.coerce.number().int().min(0).default(100),
   DELETE_GUARD_WINDOW_MS: positiveInt(3_600_000),
+  DELETE_GUARD_FLOOR: z.coerce.number().int().min(0).default(10),
+  SWEEP_AFTER_MS: positiveInt(30_000),
   RELAY_POLL_MS: positiveInt(1_000),
   RELAY_BATCH: positiveInt(5_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt(30_000),
@@ -84,3 +86,9 @@ export const loadStoresConfig = (env: Env = processEnv()): Readonly<StoresConfig
   parse(storesSchema, env);
 export const loadDaemonConfig = (env: Env = processEnv()): Readonly<DaemonConfig> =>
   parse(daemonSchema, env);
+
+const databaseSchema = storesSchema.pick({ DATABASE_URL: true });
+
+/** DATABASE_URL alone, for tools that touch only Postgres (migrations, the drift check). */
+export const loadDatabaseUrl = (env: Env = processEnv()): string =>
+  parse(databaseSchema, env).DATABASE_URL;

@@ -1,0 +1,41 @@
+import type { AfilnetMethod } from './methods.ts';
+
+/** How a call ended, as reported to `afterCall`. */
+export type CallOutcome = 'success' | 'api_error' | 'retryable' | 'ambiguous' | 'protocol';
+
+/** What `afterCall` learns about each call; never parameters or answer data. */
+export interface CallInfo {
+  method: AfilnetMethod;
+  outcome: CallOutcome;
+  ms: number;
+  retryAfterMs?: number;
+  apiCode?: string;
+}
+
+/** Hooks around every call: a rate limiter before, metrics and logs after. */
+export interface AfilnetHooks {
+  /** Awaited before each request is sent; may delay it. If it throws, nothing is sent. */
+  beforeCall?: (method: AfilnetMethod) => Promise<void>;
+  /** Called once per call that was attempted. Its own errors are swallowed (see `#report`). */
+  afterCall?: (info: CallInfo) => void;
+}
+
+/** Options of an `AfilnetClient`. Time-outs in milliseconds. */
+export interface AfilnetClientOptions {
+  baseUrl: string;
+  user: string;
+  password: string;
+  auth: 'post' | 'basic';
+  connectTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  connections?: number;
+  hooks?: AfilnetHooks;
+}
+
+/** The parameters of `creategroup`; `fields` must include the main field (`mobile`/`email`). */
+export interface CreateGroupInput {
+  name: string;
+  type: 'mobile' | 'email';
+  fields: readonly string[];
+}

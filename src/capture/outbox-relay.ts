@@ -1,0 +1,116 @@
+import pg from 'pg';
+import type { Logger } from '../observability/logger.ts';
+import { claimOutbox } from './claim-outbox.ts';
+
+export const OUTBOX_CHANNEL = 'afilnet_sync_outbox';
+
+export interface OutboxRelayDeps {
+  pool: pg.Pool;
+  databaseUrl: string;
+  /** Hands groups with new work to the queue; called after the claim committed. */
+  enqueueGroups: (groupIds: string[]) => Promise<void>;
+  logger: Logger;
+  pollMs: number;
+  batchSize: number;
+  /** Dirty marks older than this are re-enqueued (a job lost with Redis, a crash after commit). */
+  sweepAfterMs?: number;
+  onClaimed?: (count: number) => void;
+}
+
+/**
+ * Turns the outbox into queued work. Wakes on NOTIFY (a dedicated connection that reconnects and
+ * re-LISTENs), polls anyway, and sweeps dirty marks whose job may have been lost.
+ */
+export class OutboxRelay {
+  private listener: pg.Client | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private wake: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  private lastSweep = 0;
+
+  constructor(private readonly deps: OutboxRelayDeps) {}
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+    void this.listen();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.end().catch(() => undefined);
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** Claims batches until the outbox is empty; returns how many rows it moved. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { claimed, groups } = await claimOutbox(this.deps.pool, this.deps.batchSize);
+      if (groups.length > 0) await this.deps.enqueueGroups(groups);
+      total += claimed;
+      if (claimed > 0) this.deps.onClaimed?.(claimed);
+      if (claimed < this.deps.batchSize) return total;
+    }
+  }
+
+  /** Re-enqueues groups whose dirty marks are older than the sweep age. */
+  async sweep(): Promise<void> {
+    const age = this.deps.sweepAfterMs ?? 30_000;
+    const res = await this.deps.pool.query<{ group_id: string }>(
+      `SELECT DISTINCT group_id FROM sync_dirty WHERE marked_at < now() - $1 * interval '1 millisecond'
+       UNION SELECT group_id FROM sync_group_state WHERE dirty AND updated_at < now() - $1 * interval '1 millisecond'`,
+      [age],
+    );
+    if (res.rows.length > 0) await this.deps.enqueueGroups(res.rows.map((r) => r.group_id));
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.drain();
+        if (Date.now() - this.lastSweep > (this.deps.sweepAfterMs ?? 30_000) / 2) {
+          this.lastSweep = Date.now();
+          await this.sweep();
+        }
+      } catch (err) {
+        this.deps.logger.warn({ err }, 'relay pass failed; will retry');
+      }
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        this.timer = setTimeout(resolve, this.deps.pollMs);
+      });
+      if (this.timer) clearTimeout(this.timer);
+      this.wake = null;
+    }
+  }
+
+  private async listen(): Promise<void> {
+    while (this.running) {
+      const client = new pg.Client({ connectionString: this.deps.databaseUrl });
+      try {
+        const closed = new Promise<void>((resolve) => {
+          client.on('error', () => resolve());
+          client.on('end', () => resolve());
+        });
+        await client.connect();
+        client.on('notification', () => this.wake?.());
+        await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+        this.listener = client;
+        // Catch up on anything committed while we were not listening.
+        this.wake?.();
+        await closed;
+      } catch (err) {
+        if (this.running) this.deps.logger.warn({ err }, 'relay listener lost; reconnecting');
+      }
+      this.listener = null;
+      await client.end().catch(() => undefined);
+      if (this.running) await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { loadDaemonConfig } from '../../config/config.ts';
+import { startDaemon } from '../../daemon.ts';
+import { createLogger } from '../../observability/logger.ts';
+
+/** `afilnet-sync start`: the relay and the workers in one process. SIGTERM drains; twice exits. */
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('run the daemon: capture relay and sync workers (configured by the environment)')
+    .action(async () => {
+      const config = loadDaemonConfig();
+      const logger = createLogger({ level: config.LOG_LEVEL, name: 'afilnet-sync' });
+      const daemon = await startDaemon(config, logger);
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (stopping) {
+            logger.warn({ signal }, 'second signal: exiting now');
+            process.exit(1);
+          }
+          stopping = true;
+          logger.info({ signal }, 'draining');
+          daemon.stop().then(resolve, (err: unknown) => {
+            logger.error({ err }, 'shutdown failed');
+            resolve();
+          });
+        };
+        process.on('SIGTERM', onSignal);
+        process.on('SIGINT', onSignal);
+      });
+    });
+}

@@ -1,0 +1,101 @@
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { AfilnetClient } from './afilnet/index.ts';
+import { OutboxRelay } from './capture/outbox-relay.ts';
+import type { DaemonConfig } from './config/config.ts';
+import { assertMigrated } from './db/migrate.ts';
+import type { Logger } from './observability/logger.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { ApiCaller } from './sync/api-caller.ts';
+import { DeleteGuard } from './sync/delete-guard.ts';
+import { GroupQueue } from './sync/group-queue.ts';
+import { createGroupWorker } from './sync/group-worker.ts';
+import { RateBudget } from './sync/rate-budget.ts';
+
+export interface RunningDaemon {
+  metrics: Metrics;
+  queue: GroupQueue;
+  pool: pg.Pool;
+  redis: Redis;
+  budget: RateBudget;
+  /** Drains: stops taking work, lets running jobs record their calls, closes connections. */
+  stop(): Promise<void>;
+}
+
+/** Wires config → dependencies → relay and workers. The only place that composes the daemon. */
+export async function startDaemon(config: Readonly<DaemonConfig>, logger: Logger): Promise<RunningDaemon> {
+  await assertMigrated(config.DATABASE_URL);
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.SYNC_CONCURRENCY + 4 });
+  pool.on('error', (err) => logger.warn({ err }, 'idle Postgres connection failed'));
+  const redisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true } as const;
+  const redis = new Redis(config.REDIS_URL, redisOptions);
+  redis.on('error', (err) => logger.warn({ err }, 'Redis connection error'));
+  const connection = new Redis(config.REDIS_URL, redisOptions);
+  connection.on('error', () => undefined);
+  const metrics = createMetrics();
+  const budget = new RateBudget(redis, config.QUEUE_PREFIX, config.AFILNET_RATE_LIMIT, (ms, priority) =>
+    metrics.budgetWaitSeconds.inc({ priority }, ms / 1000),
+  );
+  const client = AfilnetClient.fromConfig(config);
+  const caller = new ApiCaller(budget, metrics, logger);
+  const guard = new DeleteGuard(pool, {
+    percent: config.DELETE_GUARD_PERCENT,
+    groupMin: config.DELETE_GUARD_MIN,
+    floor: config.DELETE_GUARD_FLOOR,
+    windowMs: config.DELETE_GUARD_WINDOW_MS,
+  });
+  const queue = new GroupQueue(connection, config.QUEUE_PREFIX, config.BATCH_WINDOW_MS, config.SYNC_MAX_ATTEMPTS);
+  const worker = createGroupWorker(
+    {
+      pool,
+      client,
+      caller,
+      guard,
+      logger,
+      batchSize: config.AFILNET_BATCH_SIZE,
+      concurrency: config.SYNC_CONCURRENCY,
+      limits: { maxFieldLength: config.MAX_FIELD_LENGTH },
+      chunkSize: Math.max(config.AFILNET_BATCH_SIZE * 4, 2_000),
+      sliceMs: 10_000,
+    },
+    { connection, prefix: config.QUEUE_PREFIX, concurrency: config.SYNC_CONCURRENCY, queue, logger },
+  );
+  const relay = new OutboxRelay({
+    pool,
+    databaseUrl: config.DATABASE_URL,
+    enqueueGroups: (ids) => queue.enqueue(ids),
+    logger,
+    pollMs: config.RELAY_POLL_MS,
+    batchSize: config.RELAY_BATCH,
+    sweepAfterMs: config.SWEEP_AFTER_MS,
+    onClaimed: (n) => metrics.relayed.inc(n),
+  });
+  relay.start();
+  logger.info({ prefix: config.QUEUE_PREFIX, rateLimit: config.AFILNET_RATE_LIMIT }, 'afilnet-sync started');
+
+  return {
+    metrics,
+    queue,
+    pool,
+    redis,
+    budget,
+    async stop() {
+      await relay.stop();
+      const closing = worker.close();
+      const timedOut = await Promise.race([
+        closing.then(() => false),
+        new Promise<boolean>((r) => setTimeout(() => r(true), config.SHUTDOWN_TIMEOUT_MS).unref()),
+      ]);
+      if (timedOut) {
+        logger.warn('active jobs did not finish in time; they will be picked up again as stalled');
+        await worker.close(true);
+      }
+      await queue.close();
+      await client.close();
+      await pool.end();
+      redis.disconnect();
+      connection.disconnect();
+      logger.info('afilnet-sync stopped');
+    },
+  };
+}

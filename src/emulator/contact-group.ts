@@ -1,0 +1,141 @@
+import { ApiError } from './api-error.ts';
+
+/** A group's kind; it names the group's main field too. */
+export type GroupType = 'mobile' | 'email';
+
+/** A contact as the API shows it. */
+export interface ContactView {
+  idcontact: number;
+  fields: Record<string, string>;
+}
+
+/**
+ * One Afilnet group and its contacts, stored compactly so a million contacts fit in a few hundred
+ * MiB: a row is a plain array of values by column index (no object per contact or per field), and
+ * a second map finds a contact by its main value. Contact ids come from the caller and always grow,
+ * so the rows map's insertion order is id order.
+ */
+export class ContactGroup {
+  country: string | null = null;
+  private readonly rows = new Map<number, string[]>();
+  private readonly idsByMain = new Map<string, number>();
+  private lastId = 0;
+
+  constructor(
+    readonly id: number,
+    readonly account: string,
+    readonly name: string,
+    readonly type: GroupType,
+    private readonly columnNames: string[],
+  ) {}
+
+  /** Column names in order; the main field is always among them. */
+  get columns(): readonly string[] {
+    return this.columnNames;
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  /** Appends a column; an existing one is left as it is. */
+  addColumn(name: string): void {
+    if (!this.columnNames.includes(name)) this.columnNames.push(name);
+  }
+
+  /** Drops a column and every value in it; an unknown column is a no-op. */
+  removeColumn(name: string): void {
+    if (name === this.type) throw new ApiError('MISSING_MAIN_FIELD');
+    const index = this.columnNames.indexOf(name);
+    if (index < 0) return;
+    this.columnNames.splice(index, 1);
+    for (const row of this.rows.values()) if (row.length > index) row.splice(index, 1);
+  }
+
+  has(idcontact: number): boolean {
+    return this.rows.has(idcontact);
+  }
+
+  /** The id of the contact whose main field holds `value`, if any. */
+  idOfMain(value: string): number | undefined {
+    return this.idsByMain.get(value);
+  }
+
+  /**
+   * Stores a new contact. Only the group's columns are kept (other names are ignored, as
+   * documented); the caller has checked that the main value is present and free.
+   */
+  insert(idcontact: number, values: ReadonlyMap<string, string>): void {
+    const row = this.columnNames.map((column) => values.get(column) ?? '');
+    this.rows.set(idcontact, row);
+    this.lastId = idcontact;
+    this.idsByMain.set(row[this.mainIndex()] ?? '', idcontact);
+  }
+
+  /** Sets only the given fields of a contact, keeping the main-value index in step. */
+  update(idcontact: number, values: ReadonlyMap<string, string>): void {
+    const row = this.rows.get(idcontact);
+    if (!row) throw new ApiError('NOT_ACCESS_TO_CONTACT');
+    const main = values.get(this.type);
+    if (main !== undefined) {
+      if (main === '') throw new ApiError('MISSING_MAIN_FIELD');
+      const holder = this.idsByMain.get(main);
+      if (holder !== undefined && holder !== idcontact) throw new ApiError('CONTACT_EXISTS');
+    }
+    const mainIndex = this.mainIndex();
+    const oldMain = row[mainIndex] ?? '';
+    for (const [field, value] of values) {
+      const index = this.columnNames.indexOf(field);
+      if (index < 0) continue;
+      // A row added before a column existed is shorter; pad it so the index lines up.
+      while (row.length < index) row.push('');
+      row[index] = value;
+    }
+    if (main !== undefined && main !== oldMain) {
+      this.idsByMain.delete(oldMain);
+      this.idsByMain.set(main, idcontact);
+    }
+  }
+
+  /** Removes a contact; false when the group has no such contact. */
+  delete(idcontact: number): boolean {
+    const row = this.rows.get(idcontact);
+    if (!row) return false;
+    this.idsByMain.delete(row[this.mainIndex()] ?? '');
+    this.rows.delete(idcontact);
+    return true;
+  }
+
+  /** One contact with every column (empty string where nothing was set). */
+  view(idcontact: number): ContactView | undefined {
+    const row = this.rows.get(idcontact);
+    if (!row) return undefined;
+    const fields: Record<string, string> = {};
+    this.columnNames.forEach((column, index) => {
+      fields[column] = row[index] ?? '';
+    });
+    return { idcontact, fields };
+  }
+
+  /**
+   * Each contact as compact JSON, in id order, produced lazily so a caller can stream a million
+   * of them. Contacts added after the iteration starts are left out, so a stream always ends even
+   * while writers keep adding; deletions and changes made meanwhile are seen.
+   */
+  *contactsJson(): Generator<string, void, undefined> {
+    const lastId = this.lastId;
+    for (const [id, row] of this.rows) {
+      if (id > lastId) return;
+      let json = `{"idcontact":${id},"fields":{`;
+      for (let i = 0; i < this.columnNames.length; i++) {
+        if (i > 0) json += ',';
+        json += `${JSON.stringify(this.columnNames[i])}:${JSON.stringify(row[i] ?? '')}`;
+      }
+      yield `${json}}}`;
+    }
+  }
+
+  private mainIndex(): number {
+    return this.columnNames.indexOf(this.type);
+  }
+}

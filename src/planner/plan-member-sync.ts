@@ -1,0 +1,117 @@
+import {
+  changedFields,
+  mainFieldOf,
+  projectFields,
+  type ContactValues,
+  type FieldValues,
+  type GroupShape,
+} from './project-fields.ts';
+
+/** One member of a group as the worker read it: the wish (contact) and the memory (state). */
+export interface MemberSnapshot {
+  contactId: string;
+  /** Null when the contact is no longer a member (or no longer exists). */
+  contact: ContactValues | null;
+  remoteId: string | null;
+  /** What was last confirmed remotely; null when the member is not known to be there. */
+  syncedFields: FieldValues | null;
+  /** An add may have reached the provider without our knowing (ambiguous answer or crash). */
+  uncertain: boolean;
+}
+
+export type MemberOp =
+  | { kind: 'none'; contactId: string; forget: boolean }
+  | { kind: 'add'; contactId: string; fields: FieldValues; main: string }
+  | { kind: 'resolve'; contactId: string; fields: FieldValues; main: string }
+  | {
+      kind: 'modify';
+      contactId: string;
+      remoteId: string | null;
+      main: string;
+      previousMain: string | null;
+      fields: FieldValues;
+      changed: FieldValues;
+    }
+  | { kind: 'delete'; contactId: string; remoteId: string | null; main: string | null }
+  | { kind: 'invalid'; contactId: string; code: InvalidCode; reason: string };
+
+export type InvalidCode = 'MISSING_MAIN_FIELD' | 'VALUE_TOO_LONG' | 'UNENCODABLE_VALUE';
+
+export interface PlanLimits {
+  maxFieldLength: number;
+}
+
+const UNENCODABLE = /[,:\r\n]/;
+
+/** Why a projection cannot be sent at all, or null when it can. */
+function rejectProjection(
+  group: GroupShape,
+  fields: FieldValues,
+  limits: PlanLimits,
+): { code: InvalidCode; reason: string } | null {
+  const main = mainFieldOf(group.type);
+  if (!fields[main]) {
+    return {
+      code: 'MISSING_MAIN_FIELD',
+      reason: `contact has no ${main}, the main field of this ${group.type} group`,
+    };
+  }
+  for (const [field, value] of Object.entries(fields)) {
+    if (value.length > limits.maxFieldLength) {
+      return {
+        code: 'VALUE_TOO_LONG',
+        reason: `field "${field}" is ${value.length} characters long (limit ${limits.maxFieldLength})`,
+      };
+    }
+  }
+  return null;
+}
+
+/**
+ * Decides the one call (or none) that brings a member's remote copy to what the database says.
+ * Pure: the same snapshot always gives the same operation.
+ */
+export function planMemberSync(
+  group: GroupShape,
+  member: MemberSnapshot,
+  limits: PlanLimits,
+): MemberOp {
+  const { contactId } = member;
+  const main = mainFieldOf(group.type);
+  const knownRemotely = member.syncedFields !== null || member.remoteId !== null;
+  if (member.contact === null) {
+    if (!knownRemotely && !member.uncertain) return { kind: 'none', contactId, forget: true };
+    return {
+      kind: 'delete',
+      contactId,
+      remoteId: member.remoteId,
+      main: member.syncedFields?.[main] ?? null,
+    };
+  }
+  const fields = projectFields(group, member.contact);
+  const rejected = rejectProjection(group, fields, limits);
+  if (rejected) return { kind: 'invalid', contactId, ...rejected };
+  const mainValue = fields[main] as string;
+  if (member.uncertain) return { kind: 'resolve', contactId, fields, main: mainValue };
+  if (member.syncedFields === null) return { kind: 'add', contactId, fields, main: mainValue };
+  const changed = changedFields(member.syncedFields, fields);
+  if (Object.keys(changed).length === 0) return { kind: 'none', contactId, forget: false };
+  const bad = Object.entries(changed).find(([, value]) => UNENCODABLE.test(value));
+  if (bad) {
+    return {
+      kind: 'invalid',
+      contactId,
+      code: 'UNENCODABLE_VALUE',
+      reason: `field "${bad[0]}" holds ",", ":" or a line break, which modifycontact's field:value form cannot carry`,
+    };
+  }
+  return {
+    kind: 'modify',
+    contactId,
+    remoteId: member.remoteId,
+    main: mainValue,
+    previousMain: member.syncedFields[main] ?? null,
+    fields,
+    changed,
+  };
+}

@@ -1,0 +1,42 @@
+import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Logger } from '../observability/logger.ts';
+import { backoffMs } from './api-caller.ts';
+import { SYNC_QUEUE, type GroupJobData, type GroupQueue } from './group-queue.ts';
+import { syncGroup, type GroupSyncDeps } from './sync-group.ts';
+
+export interface GroupWorkerOptions {
+  connection: ConnectionOptions;
+  prefix: string;
+  concurrency: number;
+  queue: GroupQueue;
+  logger: Logger;
+}
+
+/**
+ * The BullMQ worker: one job = one run for one group. A retryable failure throws, and BullMQ
+ * retries with jittered exponential backoff; a run that hit its time slice queues the group again.
+ */
+export function createGroupWorker(deps: GroupSyncDeps, opts: GroupWorkerOptions): Worker<GroupJobData> {
+  const worker = new Worker<GroupJobData>(
+    SYNC_QUEUE,
+    async (job: Job<GroupJobData>) => {
+      const logger = opts.logger.child({ groupId: job.data.groupId, jobId: job.id });
+      const outcome = await syncGroup({ ...deps, logger }, job.data.groupId);
+      if (outcome.more) await opts.queue.enqueue([job.data.groupId], { now: true });
+    },
+    {
+      connection: opts.connection,
+      prefix: opts.prefix,
+      concurrency: opts.concurrency,
+      lockDuration: 30_000,
+      stalledInterval: 15_000,
+      maxStalledCount: 5,
+      settings: { backoffStrategy: (attemptsMade: number) => 500 + backoffMs(attemptsMade, 500, 60_000) },
+    },
+  );
+  worker.on('failed', (job, err) => {
+    opts.logger.warn({ err, groupId: job?.data.groupId, attempts: job?.attemptsMade }, 'group sync failed');
+  });
+  worker.on('error', (err) => opts.logger.error({ err }, 'worker error'));
+  return worker;
+}

@@ -1,0 +1,57 @@
+import type { AfilnetClient } from '../afilnet/index.ts';
+import type { ApiCaller } from './api-caller.ts';
+import type { Priority } from './rate-budget.ts';
+
+export interface RemoteEntry {
+  idcontact: string;
+  fields: Record<string, string>;
+}
+
+/**
+ * The remote contacts of one group, by main-field value, read at most once per job run: one
+ * `getcontacts` serves every member whose id or presence is unknown.
+ */
+export class RemoteIndex {
+  private byMain: Promise<Map<string, RemoteEntry[]>> | null = null;
+
+  constructor(
+    private readonly client: AfilnetClient,
+    private readonly caller: ApiCaller,
+    private readonly remoteGroupId: string,
+    private readonly mainField: string,
+    private readonly priority: Priority,
+  ) {}
+
+  /** Every remote contact holding this main value (more than one means remote duplicates). */
+  async find(main: string): Promise<RemoteEntry[]> {
+    if (!this.byMain) {
+      const loading = this.load();
+      this.byMain = loading;
+      // A failed read is not cached: the next call reads again.
+      loading.catch(() => {
+        if (this.byMain === loading) this.byMain = null;
+      });
+    }
+    return (await this.byMain).get(main) ?? [];
+  }
+
+  /** Forgets what was read, after a change made the read stale. */
+  invalidate(): void {
+    this.byMain = null;
+  }
+
+  private async load(): Promise<Map<string, RemoteEntry[]>> {
+    const map = new Map<string, RemoteEntry[]>();
+    await this.caller.call('getcontacts', this.priority, async () => {
+      map.clear();
+      for await (const contact of this.client.streamContacts(this.remoteGroupId)) {
+        const main = contact.fields[this.mainField];
+        if (main === undefined) continue;
+        const entries = map.get(main);
+        if (entries) entries.push(contact);
+        else map.set(main, [contact]);
+      }
+    });
+    return map;
+  }
+}
