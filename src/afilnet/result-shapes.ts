@@ -83,14 +83,14 @@ export function readColumns(result: unknown): string[] | undefined {
 
 const mainSchema = z.union([z.string(), z.number().transform(String), z.null()]);
 const addedSchema = z.array(
-  z.looseObject({ idcontact: z.unknown(), id: z.unknown(), main: mainSchema.optional() }),
+  z.looseObject({ idcontact: z.unknown().optional(), id: z.unknown().optional(), main: mainSchema.optional() }),
 );
 const skippedSchema = z.array(
   z.looseObject({
     index: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]),
     reason: z.string(),
-    idcontact: z.unknown(),
-    id: z.unknown(),
+    idcontact: z.unknown().optional(),
+    id: z.unknown().optional(),
   }),
 );
 const listSchema = z.looseObject({
