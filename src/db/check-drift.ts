@@ -6,7 +6,7 @@
  * Usage: tsx src/db/check-drift.ts [--prisma-dir <folder>] [--verbose]
  */
 import { parseArgs } from 'node:util';
-import { loadDatabaseUrl } from '../config/config.ts';
+import { ConfigError, loadDatabaseUrl } from '../config/config.ts';
 import { diffMigrationsToSchema } from './schema-engine.ts';
 
 async function main(): Promise<number> {
@@ -16,6 +16,7 @@ async function main(): Promise<number> {
       verbose: { type: 'boolean', default: false },
     },
   });
+  // Only the server is used: the check creates, and drops, a database of its own there.
   const databaseUrl = loadDatabaseUrl();
   const diff = await diffMigrationsToSchema({
     databaseUrl,
@@ -39,5 +40,11 @@ try {
   process.exitCode = await main();
 } catch (err) {
   process.stderr.write(`drift: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (err instanceof ConfigError) {
+    process.stderr.write(
+      'drift: set DATABASE_URL to a Postgres server where this role may CREATE DATABASE, e.g. ' +
+        'DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres npm run drift\n',
+    );
+  }
   process.exitCode = 1;
 }
