@@ -85,7 +85,9 @@ function conformanceSuite(target: Target, auth: 'post' | 'basic'): void {
   const mobile = () => `346${runDigits}${String(nextMobile++).padStart(3, '0')}`;
 
   beforeAll(async () => {
-    ({ url, user, password, close } = await target.start());
+    const started = await target.start();
+    ({ url, user, password } = started);
+    close = () => started.close();
     client = new AfilnetClient({ baseUrl: url, user, password, auth });
   });
 
@@ -163,7 +165,11 @@ function conformanceSuite(target: Target, auth: 'post' | 'basic'): void {
     it('deletes a group, after which it is no longer accessible', async () => {
       const idgroup = await newGroup();
       await client.deletegroup(idgroup);
-      await expectApiError(client.getgroupcolumns(idgroup), 'getgroupcolumns', 'NOT_ACCESS_TO_GROUP');
+      await expectApiError(
+        client.getgroupcolumns(idgroup),
+        'getgroupcolumns',
+        'NOT_ACCESS_TO_GROUP',
+      );
     });
   });
 
@@ -206,7 +212,10 @@ function conformanceSuite(target: Target, auth: 'post' | 'basic'): void {
       const idgroup = await newGroup();
       const [existing, fresh] = [mobile(), mobile()];
       const first = await client.addcontactlist(idgroup, [{ mobile: existing }]);
-      const second = await client.addcontactlist(idgroup, [{ mobile: fresh }, { mobile: existing }]);
+      const second = await client.addcontactlist(idgroup, [
+        { mobile: fresh },
+        { mobile: existing },
+      ]);
       const contacts = await client.getcontacts(idgroup);
       expect(contacts.map((c) => c.fields.mobile).sort()).toEqual([existing, fresh].sort());
       if (target.returnsIds === false) {
@@ -239,7 +248,11 @@ function conformanceSuite(target: Target, auth: 'post' | 'basic'): void {
     it('deletes a contact, after which it is no longer accessible', async () => {
       const idgroup = await newGroup();
       const main = mobile();
-      const id = await contactId(idgroup, main, (await client.addcontact(idgroup, { mobile: main })).idcontact);
+      const id = await contactId(
+        idgroup,
+        main,
+        (await client.addcontact(idgroup, { mobile: main })).idcontact,
+      );
       await client.deletecontact(idgroup, id);
       await expectApiError(client.getcontact(idgroup, id), 'getcontact', 'NOT_ACCESS_TO_CONTACT');
       expect(await client.getcontacts(idgroup)).toEqual([]);
@@ -258,21 +271,32 @@ function conformanceSuite(target: Target, auth: 'post' | 'basic'): void {
 
     it('answers INCORRECT_CLASS and INCORRECT_METHOD to a raw request naming unknown ones', async () => {
       const base = { user, password, idgroup: '1' };
-      await expectRawError({ ...base, class: 'nosuchclass', method: 'getgroupcolumns' }, 'INCORRECT_CLASS');
+      await expectRawError(
+        { ...base, class: 'nosuchclass', method: 'getgroupcolumns' },
+        'INCORRECT_CLASS',
+      );
       await expectRawError({ ...base, class: 'group', method: 'nosuchmethod' }, 'INCORRECT_METHOD');
     });
 
     it('answers INCORRECT_USER_PASSWORD to a wrong password', async () => {
       const wrong = new AfilnetClient({ baseUrl: url, user, password: `${password}-wrong`, auth });
       try {
-        await expectApiError(wrong.getgroupcolumns('1'), 'getgroupcolumns', 'INCORRECT_USER_PASSWORD');
+        await expectApiError(
+          wrong.getgroupcolumns('1'),
+          'getgroupcolumns',
+          'INCORRECT_USER_PASSWORD',
+        );
       } finally {
         await wrong.close();
       }
     });
 
     it('answers MISSING_COMPULSORY_PARAM to an empty parameter', async () => {
-      await expectApiError(client.getgroupcolumns(''), 'getgroupcolumns', 'MISSING_COMPULSORY_PARAM');
+      await expectApiError(
+        client.getgroupcolumns(''),
+        'getgroupcolumns',
+        'MISSING_COMPULSORY_PARAM',
+      );
     });
 
     it('answers INCORRECT_TYPE to a group type other than mobile or email', async () => {
@@ -300,7 +324,11 @@ function conformanceSuite(target: Target, auth: 'post' | 'basic'): void {
 
     it('answers NOT_ACCESS_TO_CONTACT to a contact that is not in the group', async () => {
       const idgroup = await newGroup();
-      await expectApiError(client.getcontact(idgroup, '999999999'), 'getcontact', 'NOT_ACCESS_TO_CONTACT');
+      await expectApiError(
+        client.getcontact(idgroup, '999999999'),
+        'getcontact',
+        'NOT_ACCESS_TO_CONTACT',
+      );
     });
 
     it('answers CONTACT_EXISTS to a second contact with the same main field', async () => {

@@ -17,7 +17,8 @@ function reasonOf(err: unknown): string {
   if (err.message) return err.message;
   const code = (err as NodeJS.ErrnoException).code;
   if (code) return code;
-  if (err instanceof AggregateError && err.errors[0] instanceof Error) return reasonOf(err.errors[0]);
+  if (err instanceof AggregateError && err.errors[0] instanceof Error)
+    return reasonOf(err.errors[0]);
   return 'connection failed';
 }
 

@@ -11,7 +11,12 @@ import {
   type HistoryComparison,
   type HistoryRow,
 } from './migration-history.ts';
-import { migrationsDirOf, PRISMA_DIR, readMigrations, type MigrationFile } from './migrations-folder.ts';
+import {
+  migrationsDirOf,
+  PRISMA_DIR,
+  readMigrations,
+  type MigrationFile,
+} from './migrations-folder.ts';
 
 /** The advisory lock Prisma's schema engine takes around migrations: ours and theirs serialise. */
 export const MIGRATION_LOCK_ID = 72707369;
@@ -54,7 +59,9 @@ export async function migrate(
       const history = compareHistory(files, await readHistory(client));
       refuseUnsafeHistory(history);
       for (const name of history.unknown) {
-        log(`warning: ${name} is applied but not in the migrations folder (newer code migrated it?)`);
+        log(
+          `warning: ${name} is applied but not in the migrations folder (newer code migrated it?)`,
+        );
       }
       const applied: string[] = [];
       for (const file of history.pending) {

@@ -17,11 +17,13 @@ import { diffMigrationsToSchema } from './schema-engine.ts';
 
 const migrationName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_]{0,80}$/, 'use lowercase letters, digits and underscores, e.g. add_contact_nickname');
+  .regex(
+    /^[a-z0-9][a-z0-9_]{0,80}$/,
+    'use lowercase letters, digits and underscores, e.g. add_contact_nickname',
+  );
 
 /** `20261128170000` for 2026-11-28T17:00:00Z: Prisma's migration folder prefix. */
-const utcTimestamp = (now: Date): string =>
-  now.toISOString().replace(/\D/g, '').slice(0, 14);
+const utcTimestamp = (now: Date): string => now.toISOString().replace(/\D/g, '').slice(0, 14);
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({

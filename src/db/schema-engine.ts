@@ -95,6 +95,15 @@ interface LoadedEngine {
 
 let loaded: Promise<LoadedEngine> | undefined;
 
+/** The part of the WebAssembly global used here; lib ES2023 without DOM does not declare it. */
+interface WebAssemblyApi {
+  instantiate(
+    bytes: Uint8Array,
+    imports: Record<string, Record<string, unknown>>,
+  ): Promise<{ instance: { exports: Record<string, unknown> } }>;
+}
+const webAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
 /**
  * Instantiates the engine's wasm beside its JS glue, once per process (the glue holds one
  * module-level instance). The glue's setTimeout is wrapped so the engine's 10 s timer does not
@@ -116,8 +125,8 @@ function loadSchemaEngine(): Promise<LoadedEngine> {
         };
       }
     }
-    const { instance } = await WebAssembly.instantiate(await readFile(wasmUrl), {
-      './schema_engine_bg.js': imports as WebAssembly.ModuleImports,
+    const { instance } = await webAssembly.instantiate(await readFile(wasmUrl), {
+      './schema_engine_bg.js': imports,
     });
     glue.__wbg_set_wasm(instance.exports);
     (instance.exports as { __wbindgen_start: () => void }).__wbindgen_start();

@@ -1,4 +1,5 @@
 import { ApiError } from './api-error.ts';
+import { packRow, unpackRow, type PackedRow } from './row-codec.ts';
 
 /** A group's kind; it names the group's main field too. */
 export type GroupType = 'mobile' | 'email';
@@ -9,15 +10,18 @@ export interface ContactView {
   fields: Record<string, string>;
 }
 
+/** Reads one field of a contact being added; undefined when the input does not name it. */
+export type FieldReader = (field: string) => string | undefined;
+
 /**
  * One Afilnet group and its contacts, stored compactly so a million contacts fit in a few hundred
- * MiB: a row is a plain array of values by column index (no object per contact or per field), and
- * a second map finds a contact by its main value. Contact ids come from the caller and always grow,
- * so the rows map's insertion order is id order.
+ * MiB: a row is a packed string of values by column index (no object per contact or per field),
+ * and a second map finds a contact by its main value. Contact ids come from the caller and always
+ * grow, so the rows map's insertion order is id order.
  */
 export class ContactGroup {
   country: string | null = null;
-  private readonly rows = new Map<number, string[]>();
+  private readonly rows = new Map<number, PackedRow>();
   private readonly idsByMain = new Map<string, number>();
   private lastId = 0;
 
@@ -49,7 +53,12 @@ export class ContactGroup {
     const index = this.columnNames.indexOf(name);
     if (index < 0) return;
     this.columnNames.splice(index, 1);
-    for (const row of this.rows.values()) if (row.length > index) row.splice(index, 1);
+    for (const [id, row] of this.rows) {
+      const cells = unpackRow(row);
+      if (cells.length <= index) continue;
+      cells.splice(index, 1);
+      this.rows.set(id, packRow(cells));
+    }
   }
 
   has(idcontact: number): boolean {
@@ -62,35 +71,36 @@ export class ContactGroup {
   }
 
   /**
-   * Stores a new contact. Only the group's columns are kept (other names are ignored, as
+   * Stores a new contact. Only the group's columns are read (other names are ignored, as
    * documented); the caller has checked that the main value is present and free.
    */
-  insert(idcontact: number, values: ReadonlyMap<string, string>): void {
-    const row = this.columnNames.map((column) => values.get(column) ?? '');
-    this.rows.set(idcontact, row);
+  insert(idcontact: number, read: FieldReader): void {
+    const cells = this.columnNames.map((column) => read(column) ?? '');
+    this.rows.set(idcontact, packRow(cells));
     this.lastId = idcontact;
-    this.idsByMain.set(row[this.mainIndex()] ?? '', idcontact);
+    this.idsByMain.set(read(this.type) ?? '', idcontact);
   }
 
   /** Sets only the given fields of a contact, keeping the main-value index in step. */
   update(idcontact: number, values: ReadonlyMap<string, string>): void {
     const row = this.rows.get(idcontact);
-    if (!row) throw new ApiError('NOT_ACCESS_TO_CONTACT');
+    if (row === undefined) throw new ApiError('NOT_ACCESS_TO_CONTACT');
     const main = values.get(this.type);
     if (main !== undefined) {
       if (main === '') throw new ApiError('MISSING_MAIN_FIELD');
       const holder = this.idsByMain.get(main);
       if (holder !== undefined && holder !== idcontact) throw new ApiError('CONTACT_EXISTS');
     }
-    const mainIndex = this.mainIndex();
-    const oldMain = row[mainIndex] ?? '';
+    const cells = unpackRow(row);
+    const oldMain = cells[this.mainIndex()] ?? '';
     for (const [field, value] of values) {
       const index = this.columnNames.indexOf(field);
       if (index < 0) continue;
       // A row added before a column existed is shorter; pad it so the index lines up.
-      while (row.length < index) row.push('');
-      row[index] = value;
+      while (cells.length < index) cells.push('');
+      cells[index] = value;
     }
+    this.rows.set(idcontact, packRow(cells));
     if (main !== undefined && main !== oldMain) {
       this.idsByMain.delete(oldMain);
       this.idsByMain.set(main, idcontact);
@@ -100,8 +110,8 @@ export class ContactGroup {
   /** Removes a contact; false when the group has no such contact. */
   delete(idcontact: number): boolean {
     const row = this.rows.get(idcontact);
-    if (!row) return false;
-    this.idsByMain.delete(row[this.mainIndex()] ?? '');
+    if (row === undefined) return false;
+    this.idsByMain.delete(unpackRow(row)[this.mainIndex()] ?? '');
     this.rows.delete(idcontact);
     return true;
   }
@@ -109,10 +119,11 @@ export class ContactGroup {
   /** One contact with every column (empty string where nothing was set). */
   view(idcontact: number): ContactView | undefined {
     const row = this.rows.get(idcontact);
-    if (!row) return undefined;
+    if (row === undefined) return undefined;
+    const cells = unpackRow(row);
     const fields: Record<string, string> = {};
     this.columnNames.forEach((column, index) => {
-      fields[column] = row[index] ?? '';
+      fields[column] = cells[index] ?? '';
     });
     return { idcontact, fields };
   }
@@ -126,10 +137,11 @@ export class ContactGroup {
     const lastId = this.lastId;
     for (const [id, row] of this.rows) {
       if (id > lastId) return;
+      const cells = unpackRow(row);
       let json = `{"idcontact":${id},"fields":{`;
       for (let i = 0; i < this.columnNames.length; i++) {
         if (i > 0) json += ',';
-        json += `${JSON.stringify(this.columnNames[i])}:${JSON.stringify(row[i] ?? '')}`;
+        json += `${JSON.stringify(this.columnNames[i])}:${JSON.stringify(cells[i] ?? '')}`;
       }
       yield `${json}}}`;
     }

@@ -17,32 +17,44 @@ export function parseFieldValues(text: string): Map<string, string> {
   return values;
 }
 
+/** One addcontactlist entry as parsed: its values are strings, finite numbers or null. */
+export type ContactEntry = Readonly<Record<string, string | number | null>>;
+
 /**
- * Reads addcontactlist's `contacts`: a JSON array of objects whose values are strings or finite
- * numbers (numbers are kept as their JSON text, e.g. 34600000000 → "34600000000"). Anything
- * else — bad JSON, not an array, an entry that is not an object, a nested or boolean value —
- * is not the parameter the page describes: MISSING_COMPULSORY_PARAM. `null` counts as absent.
+ * Reads addcontactlist's `contacts`: a JSON array of objects whose values are strings, finite
+ * numbers or null. Anything else — bad JSON, not an array, an entry that is not an object, a
+ * nested or boolean value — is not the parameter the page describes: MISSING_COMPULSORY_PARAM.
+ * Entries stay the parsed objects (no copy each), read through `entryValue`.
  */
-export function parseContactList(text: string): Map<string, string>[] {
+export function parseContactList(text: string): ContactEntry[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     throw new ApiError('MISSING_COMPULSORY_PARAM');
   }
-  if (!Array.isArray(parsed)) throw new ApiError('MISSING_COMPULSORY_PARAM');
-  return parsed.map((entry: unknown) => {
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-      throw new ApiError('MISSING_COMPULSORY_PARAM');
-    }
-    const values = new Map<string, string>();
-    for (const [key, value] of Object.entries(entry)) {
-      if (value === null) continue;
-      if (typeof value === 'string') values.set(key.trim(), value);
-      else if (typeof value === 'number' && Number.isFinite(value)) {
-        values.set(key.trim(), String(value));
-      } else throw new ApiError('MISSING_COMPULSORY_PARAM');
-    }
-    return values;
-  });
+  if (!Array.isArray(parsed) || !parsed.every(isContactEntry)) {
+    throw new ApiError('MISSING_COMPULSORY_PARAM');
+  }
+  return parsed;
+}
+
+function isContactEntry(entry: unknown): entry is ContactEntry {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return false;
+  for (const value of Object.values(entry)) {
+    if (value === null || typeof value === 'string') continue;
+    if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+  }
+  return true;
+}
+
+/**
+ * One field of an entry as text: keys are taken exactly as written (JSON can say anything, so
+ * nothing is trimmed), a number becomes its JSON text (34600000000 → "34600000000"), null counts
+ * as absent. Own keys only, so a field named "constructor" is not found on Object.prototype.
+ */
+export function entryValue(entry: ContactEntry, field: string): string | undefined {
+  if (!Object.hasOwn(entry, field)) return undefined;
+  const value = entry[field];
+  return value === null || value === undefined ? undefined : String(value);
 }

@@ -1,7 +1,7 @@
 import { ApiError } from './api-error.ts';
 import { StreamedArray, type ApiMethod, type CallContext } from './api-method.ts';
 import type { ContactGroup } from './contact-group.ts';
-import { parseContactList, parseFieldValues } from './contact-input.ts';
+import { entryValue, parseContactList, parseFieldValues } from './contact-input.ts';
 import { parseId } from './emulator-store.ts';
 
 function groupOf(ctx: CallContext): ContactGroup {
@@ -42,7 +42,7 @@ export const CONTACT_METHODS: Readonly<Record<string, ApiMethod>> = {
       if (main === undefined || main === '') throw new ApiError('MISSING_MAIN_FIELD');
       if (group.idOfMain(main) !== undefined) throw new ApiError('CONTACT_EXISTS');
       const idcontact = ctx.store.nextContactId();
-      group.insert(idcontact, values);
+      group.insert(idcontact, (field) => values.get(field));
       return ctx.strictDocs ? undefined : { idcontact };
     },
   },
@@ -53,12 +53,12 @@ export const CONTACT_METHODS: Readonly<Record<string, ApiMethod>> = {
       const entries = parseContactList(ctx.param('contacts'));
       const group = groupOf(ctx);
       // All or nothing: one entry without its main value rejects the list before any is added.
-      if (entries.some((values) => !values.get(group.type))) {
+      if (entries.some((entry) => !entryValue(entry, group.type))) {
         throw new ApiError('MISSING_MAIN_FIELD');
       }
       const outcome: ListOutcome = { added: [], skipped: [] };
-      entries.forEach((values, index) => {
-        const main = values.get(group.type) ?? '';
+      entries.forEach((entry, index) => {
+        const main = entryValue(entry, group.type) ?? '';
         // Seeing earlier entries of this same list here is what skips repeats within the list.
         const existing = group.idOfMain(main);
         if (existing !== undefined) {
@@ -66,7 +66,7 @@ export const CONTACT_METHODS: Readonly<Record<string, ApiMethod>> = {
           return;
         }
         const idcontact = ctx.store.nextContactId();
-        group.insert(idcontact, values);
+        group.insert(idcontact, (field) => entryValue(entry, field));
         outcome.added.push({ idcontact, main });
       });
       return ctx.strictDocs ? undefined : outcome;

@@ -96,7 +96,9 @@ function* callsJson(calls: Iterable<LoggedCall>): Generator<string, void, undefi
 }
 
 /** Joins items (each already JSON, or itself a sequence of pieces) into a JSON array. */
-function* jsonArray(items: Iterable<string | Iterable<string>>): Generator<string, void, undefined> {
+function* jsonArray(
+  items: Iterable<string | Iterable<string>>,
+): Generator<string, void, undefined> {
   yield '[';
   let first = true;
   for (const item of items) {

@@ -8,7 +8,8 @@ import busboy from 'busboy';
 export const MAX_BODY_BYTES = 256 * 1024 * 1024;
 
 /** The fields of a POST body, or why there are none. */
-export type FormBody = { fields: Map<string, string> } | { refusal: { status: number; message: string } };
+export type FormBody =
+  { fields: Map<string, string> } | { refusal: { status: number; message: string } };
 
 /**
  * Reads a urlencoded or multipart body into fields. Any other content type carries no parameters
