@@ -97,8 +97,10 @@ describe('migrate on a fresh database', () => {
   it('records each migration as Prisma does: sha256 of the file bytes, finished, one step', async () => {
     const url = await emptyDatabase();
     await migrate(url);
+    const rows = await history(url);
 
-    for (const row of await history(url)) {
+    expect(rows).toHaveLength((await projectMigrations()).length);
+    for (const row of rows) {
       const bytes = await readFile(join(MIGRATIONS_DIR, row.migration_name, 'migration.sql'));
       expect(row.checksum).toBe(createHash('sha256').update(bytes).digest('hex'));
       expect(row.id).toMatch(/^[0-9a-f-]{36}$/);

@@ -1,0 +1,155 @@
+import type { Queue } from 'bullmq';
+import type pg from 'pg';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { Logger } from '../observability/logger.ts';
+import { withTimeout } from './with-timeout.ts';
+
+/** Queue states reported by afilnet_sync_queue_jobs; `completed` is capped by removal, so left out. */
+export const QUEUE_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'failed', 'paused'];
+
+export interface ScrapeMetricsDeps {
+  pool: pg.Pool;
+  queue: Queue;
+  /** The daemon's registry: served together with the gauges made here. */
+  registry: Registry;
+  /** The allowed call rate this process last saw (RateBudget.currentRate). */
+  allowedRate: () => number;
+  /** The daemon's own allowed-rate gauge, brought up to date at each scrape. */
+  allowedRateGauge: Gauge;
+  logger: Logger;
+}
+
+/** Renders the daemon's metrics plus state read from Postgres and Redis at the moment of the scrape. */
+export interface ScrapeMetrics {
+  contentType: string;
+  render(): Promise<string>;
+}
+
+// Below Prometheus' default 10 s scrape timeout, so the rest of the answer still arrives.
+const SCRAPE_TIMEOUT_MS = 5_000;
+
+interface DatabaseCounts {
+  outbox_rows: string;
+  outbox_lag_seconds: number | null;
+  live_marks: string;
+  bulk_marks: string;
+  dirty_groups: string;
+  synced: string;
+  failed: string;
+  pending: string;
+}
+
+// One round trip for everything Postgres knows. The member counts join the state and the dirty
+// marks once (a full join, linear in the members), so the three states are disjoint: a member with
+// a dirty mark is pending whatever it was before.
+const DATABASE_COUNTS = `
+SELECT (SELECT count(*) FROM sync_outbox) AS outbox_rows,
+       (SELECT extract(epoch FROM now() - min(created_at))::float8 FROM sync_outbox) AS outbox_lag_seconds,
+       (SELECT count(*) FROM sync_dirty WHERE NOT bulk) AS live_marks,
+       (SELECT count(*) FROM sync_dirty WHERE bulk) AS bulk_marks,
+       (SELECT count(*) FROM sync_group_state WHERE dirty) AS dirty_groups,
+       m.synced, m.failed, m.pending
+FROM (SELECT count(*) FILTER (WHERE d.group_id IS NULL AND s.status = 'synced') AS synced,
+             count(*) FILTER (WHERE d.group_id IS NULL AND s.status = 'failed') AS failed,
+             count(*) FILTER (WHERE d.group_id IS NOT NULL) AS pending
+      FROM sync_member_state s FULL JOIN sync_dirty d USING (group_id, contact_id)) m`;
+
+const HELD = `SELECT kind, COALESCE(sum(count), 0)::int AS n FROM sync_holds
+              WHERE approved_at IS NULL GROUP BY kind`;
+
+/**
+ * Gauges computed when Prometheus scrapes: queue depths by state, outbox lag, dirty marks, members
+ * by state, held deletes, and the allowed rate. They live on a registry of their own, merged with
+ * the daemon's for rendering. A source that cannot be read is counted in
+ * afilnet_sync_scrape_errors_total and its gauges are dropped, rather than served stale.
+ */
+export function createScrapeMetrics(deps: ScrapeMetricsDeps): ScrapeMetrics {
+  const own = new Registry();
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Gauge<L>({ name, help, labelNames, registers: [own] });
+  const queueJobs = gauge('afilnet_sync_queue_jobs', 'Jobs in the group-sync queue by state', [
+    'state',
+  ] as const);
+  const outboxRows = gauge('afilnet_sync_outbox_rows', 'Captured changes not yet relayed');
+  const outboxLag = gauge(
+    'afilnet_sync_outbox_lag_seconds',
+    'Age of the oldest sync_outbox row (0 when empty): how far capture is behind',
+  );
+  const dirtyMarks = gauge('afilnet_sync_dirty_marks', 'Members marked for sync by priority', [
+    'priority',
+  ] as const);
+  const dirtyGroups = gauge('afilnet_sync_dirty_groups', 'Groups whose row changed, not yet synced');
+  const members = gauge(
+    'afilnet_sync_members',
+    'Group members by sync state (pending = has a dirty mark, including removals)',
+    ['state'] as const,
+  );
+  const heldDeletes = gauge(
+    'afilnet_sync_held_deletes',
+    'Deletes held by the mass-deletion guard, awaiting approval',
+    ['kind'] as const,
+  );
+  const scrapeErrors = new Counter({
+    name: 'afilnet_sync_scrape_errors_total',
+    help: 'Scrape-time reads that failed, by source',
+    labelNames: ['source'] as const,
+    registers: [own],
+  });
+  const merged = Registry.merge([deps.registry, own]);
+
+  async function readDatabase(): Promise<void> {
+    try {
+      const [counts, held] = await withTimeout(
+        Promise.all([
+          deps.pool.query<DatabaseCounts>(DATABASE_COUNTS),
+          deps.pool.query<{ kind: string; n: number }>(HELD),
+        ]),
+        SCRAPE_TIMEOUT_MS,
+        'Postgres',
+      );
+      const c = counts.rows[0];
+      if (!c) throw new Error('no row');
+      outboxRows.set(Number(c.outbox_rows));
+      outboxLag.set(Math.max(0, c.outbox_lag_seconds ?? 0));
+      dirtyMarks.set({ priority: 'live' }, Number(c.live_marks));
+      dirtyMarks.set({ priority: 'bulk' }, Number(c.bulk_marks));
+      dirtyGroups.set(Number(c.dirty_groups));
+      for (const state of ['synced', 'failed', 'pending'] as const) {
+        members.set({ state }, Number(c[state]));
+      }
+      heldDeletes.reset();
+      for (const kind of ['deletes', 'deletegroup']) heldDeletes.set({ kind }, 0);
+      for (const row of held.rows) heldDeletes.set({ kind: row.kind }, row.n);
+    } catch (err) {
+      scrapeErrors.inc({ source: 'postgres' });
+      deps.logger.warn({ err }, 'metrics scrape could not read Postgres');
+      for (const g of [outboxRows, outboxLag, dirtyMarks, dirtyGroups, members, heldDeletes]) {
+        g.reset();
+      }
+    }
+  }
+
+  async function readQueue(): Promise<void> {
+    try {
+      const counts = await withTimeout(
+        deps.queue.getJobCounts(...QUEUE_STATES),
+        SCRAPE_TIMEOUT_MS,
+        'Redis',
+      );
+      for (const state of QUEUE_STATES) queueJobs.set({ state }, counts[state] ?? 0);
+    } catch (err) {
+      scrapeErrors.inc({ source: 'redis' });
+      deps.logger.warn({ err }, 'metrics scrape could not read the queue');
+      queueJobs.reset();
+    }
+  }
+
+  return {
+    contentType: merged.contentType,
+    async render() {
+      await Promise.all([readDatabase(), readQueue()]);
+      deps.allowedRateGauge.set(deps.allowedRate());
+      return merged.metrics();
+    },
+  };
+}
