@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { AfilnetClient } from './afilnet/index.ts';
+import { assertAdminExposureAllowed } from './admin/admin-access.ts';
+import { startAdminServer, type RunningAdmin } from './admin/admin-server.ts';
 import { OutboxRelay } from './capture/outbox-relay.ts';
 import type { DaemonConfig } from './config/config.ts';
 import { assertMigrated } from './db/migrate.ts';
@@ -18,12 +20,16 @@ export interface RunningDaemon {
   pool: pg.Pool;
   redis: Redis;
   budget: RateBudget;
+  /** The admin HTTP server's base URL (ADMIN_PORT=0 picks a free port: this says which). */
+  adminUrl: string;
   /** Drains: stops taking work, lets running jobs record their calls, closes connections. */
   stop(): Promise<void>;
 }
 
 /** Wires config → dependencies → relay and workers. The only place that composes the daemon. */
 export async function startDaemon(config: Readonly<DaemonConfig>, logger: Logger): Promise<RunningDaemon> {
+  // Before connecting anything: an admin server exposed without a token is a deploy mistake.
+  assertAdminExposureAllowed(config.ADMIN_HOST, config.ADMIN_TOKEN);
   await assertMigrated(config.DATABASE_URL);
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.SYNC_CONCURRENCY + 4 });
   pool.on('error', (err) => logger.warn({ err }, 'idle Postgres connection failed'));
@@ -71,6 +77,44 @@ export async function startDaemon(config: Readonly<DaemonConfig>, logger: Logger
     onClaimed: (n) => metrics.relayed.inc(n),
   });
   relay.start();
+
+  const stopPipeline = async () => {
+    await relay.stop();
+    const closing = worker.close();
+    const timedOut = await Promise.race([
+      closing.then(() => false),
+      new Promise<boolean>((r) => setTimeout(() => r(true), config.SHUTDOWN_TIMEOUT_MS).unref()),
+    ]);
+    if (timedOut) {
+      logger.warn('active jobs did not finish in time; they will be picked up again as stalled');
+      await worker.close(true);
+    }
+    await queue.close();
+    await client.close();
+    await pool.end();
+    redis.disconnect();
+    connection.disconnect();
+    logger.info('afilnet-sync stopped');
+  };
+  let admin: RunningAdmin;
+  try {
+    admin = await startAdminServer(
+      {
+        pool,
+        redis,
+        queue,
+        metrics,
+        allowedRate: () => budget.currentRate,
+        databaseUrl: config.DATABASE_URL,
+        logger,
+      },
+      { host: config.ADMIN_HOST, port: config.ADMIN_PORT, token: config.ADMIN_TOKEN },
+    );
+  } catch (err) {
+    // A taken port must not leave the relay and workers running in a process about to exit.
+    await stopPipeline();
+    throw err;
+  }
   logger.info({ prefix: config.QUEUE_PREFIX, rateLimit: config.AFILNET_RATE_LIMIT }, 'afilnet-sync started');
 
   return {
@@ -79,23 +123,11 @@ export async function startDaemon(config: Readonly<DaemonConfig>, logger: Logger
     pool,
     redis,
     budget,
+    adminUrl: admin.url,
     async stop() {
-      await relay.stop();
-      const closing = worker.close();
-      const timedOut = await Promise.race([
-        closing.then(() => false),
-        new Promise<boolean>((r) => setTimeout(() => r(true), config.SHUTDOWN_TIMEOUT_MS).unref()),
-      ]);
-      if (timedOut) {
-        logger.warn('active jobs did not finish in time; they will be picked up again as stalled');
-        await worker.close(true);
-      }
-      await queue.close();
-      await client.close();
-      await pool.end();
-      redis.disconnect();
-      connection.disconnect();
-      logger.info('afilnet-sync stopped');
+      // Health checks fail first, so a load balancer stops sending work while the daemon drains.
+      await admin.close();
+      await stopPipeline();
     },
   };
 }

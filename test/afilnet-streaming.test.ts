@@ -87,4 +87,30 @@ describe('streaming a group of 1,000,000 contacts from the emulator', () => {
       await client.close();
     }
   });
+
+  it('releases the connection when the consumer stops early', async () => {
+    // One connection only: if the abandoned body held it, the next call would wait forever.
+    const client = new AfilnetClient({
+      baseUrl: where.url,
+      user: 'demo',
+      password: 'demo',
+      auth: 'post',
+      connections: 1,
+      headersTimeoutMs: 5_000,
+    });
+    try {
+      const firstTen: string[] = [];
+      for await (const contact of client.streamContacts(where.idgroup)) {
+        firstTen.push(contact.fields.mobile ?? '');
+        if (firstTen.length === 10) break;
+      }
+      expect(firstTen).toHaveLength(10);
+      expect(firstTen[9]).toBe('34600000009');
+      const started = performance.now();
+      expect(await client.getgroupcolumns(where.idgroup)).toEqual(['mobile', 'name', 'email']);
+      expect(performance.now() - started).toBeLessThan(2_000);
+    } finally {
+      await client.close();
+    }
+  });
 });

@@ -17,7 +17,7 @@ async function outboxSince(before: number, client = db): Promise<Identity[]> {
   }>('SELECT kind, group_id, contact_id FROM sync_outbox WHERE id > $1', [before]);
   return res.rows
     .map((r): Identity => [r.kind, r.group_id, r.contact_id])
-    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 }
 
 async function lastOutboxId(): Promise<number> {

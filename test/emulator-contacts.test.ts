@@ -158,7 +158,10 @@ describe('deletecontact', () => {
 describe('addcontactlist', () => {
   it('adds every entry and reports each new id with its main value', async () => {
     const idgroup = await newGroup();
-    const answer = await list(idgroup, [{ mobile: '111', name: 'A' }, { name: 'B', mobile: 222 }]);
+    const answer = await list(idgroup, [
+      { mobile: '111', name: 'A' },
+      { name: 'B', mobile: 222 },
+    ]);
     const added = (answer.result as { added: { idcontact: number }[] }).added;
     const [a, b] = added.map((entry) => entry.idcontact);
     expect(answer).toEqual({
@@ -202,7 +205,12 @@ describe('addcontactlist', () => {
 
   it('rejects the whole list with MISSING_MAIN_FIELD if any entry lacks its main value', async () => {
     const idgroup = await newGroup();
-    for (const bad of [{ name: 'No mobile' }, { mobile: '' }, { mobile: null }, { ' mobile': '1' }]) {
+    for (const bad of [
+      { name: 'No mobile' },
+      { mobile: '' },
+      { mobile: null },
+      { ' mobile': '1' },
+    ]) {
       expect(await list(idgroup, [{ mobile: '111' }, bad])).toEqual({
         status: 'ERROR',
         error: 'MISSING_MAIN_FIELD',
@@ -216,7 +224,10 @@ describe('addcontactlist', () => {
     const answer = await list(idgroup, [{ mobile: '111', age: 40, constructor: 'x' }]);
     expect(answer.status).toBe('SUCCESS');
     expect(await contactsOf(idgroup)).toMatchObject([{ fields: { mobile: '111', name: '' } }]);
-    expect(await list(idgroup, [])).toEqual({ status: 'SUCCESS', result: { added: [], skipped: [] } });
+    expect(await list(idgroup, [])).toEqual({
+      status: 'SUCCESS',
+      result: { added: [], skipped: [] },
+    });
   });
 });
 
@@ -224,7 +235,9 @@ describe('in strict-docs mode', () => {
   let strict: RunningEmulator;
   const call = async (params: Record<string, string>): Promise<Answer> => {
     const body = new URLSearchParams({ class: 'group', user: 'demo', password: 'demo', ...params });
-    return (await (await fetch(`${strict.url}/api/http/`, { method: 'POST', body })).json()) as Answer;
+    return (await (
+      await fetch(`${strict.url}/api/http/`, { method: 'POST', body })
+    ).json()) as Answer;
   };
 
   beforeAll(async () => {

@@ -96,22 +96,32 @@ describe('compulsory parameters', () => {
     ['modifycontact', ['idgroup', 'idcontact', 'contact']],
     ['deletecontact', ['idgroup', 'idcontact']],
   ];
-  it.each(methods)('%s answers MISSING_COMPULSORY_PARAM without any of %j', async (method, names) => {
-    const idgroup = await newGroup();
-    const full: Params = { name: 'G', type: 'mobile', fields: 'mobile', idgroup, field: 'x' };
-    Object.assign(full, { countryiso3: 'esp', idcontact: '1', contact: 'mobile:1' });
-    Object.assign(full, { contacts: '[{"mobile":"1"}]' });
-    for (const name of names) {
-      const params: Params = { ...DEMO, method };
-      for (const other of names) if (other !== name) params[other] = full[other] ?? '';
-      expect(await errorOf(params)).toBe('MISSING_COMPULSORY_PARAM');
-      expect(await errorOf({ ...params, [name]: ' ' })).toBe('MISSING_COMPULSORY_PARAM');
-    }
-  });
+  it.each(methods)(
+    '%s answers MISSING_COMPULSORY_PARAM without any of %j',
+    async (method, names) => {
+      const idgroup = await newGroup();
+      const full: Params = { name: 'G', type: 'mobile', fields: 'mobile', idgroup, field: 'x' };
+      Object.assign(full, { countryiso3: 'esp', idcontact: '1', contact: 'mobile:1' });
+      Object.assign(full, { contacts: '[{"mobile":"1"}]' });
+      for (const name of names) {
+        const params: Params = { ...DEMO, method };
+        for (const other of names) if (other !== name) params[other] = full[other] ?? '';
+        expect(await errorOf(params)).toBe('MISSING_COMPULSORY_PARAM');
+        expect(await errorOf({ ...params, [name]: ' ' })).toBe('MISSING_COMPULSORY_PARAM');
+      }
+    },
+  );
 
   it('answers MISSING_COMPULSORY_PARAM for contacts that are not a JSON array of objects', async () => {
     const idgroup = await newGroup();
-    const bad = ['not json', '{"mobile":"1"}', '["1"]', '[[]]', '[{"mobile":{"a":1}}]', '[{"a":true}]'];
+    const bad = [
+      'not json',
+      '{"mobile":"1"}',
+      '["1"]',
+      '[[]]',
+      '[{"mobile":{"a":1}}]',
+      '[{"a":true}]',
+    ];
     for (const contacts of bad) {
       expect(await errorOf({ ...DEMO, method: 'addcontactlist', idgroup, contacts })).toBe(
         'MISSING_COMPULSORY_PARAM',

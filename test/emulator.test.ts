@@ -16,7 +16,13 @@ beforeEach(async () => {
   await fetch(`${emulator.url}/__emulator/reset`, { method: 'POST' });
 });
 
-const CREATE = { class: 'group', method: 'creategroup', name: 'G', type: 'mobile', fields: 'mobile' };
+const CREATE = {
+  class: 'group',
+  method: 'creategroup',
+  name: 'G',
+  type: 'mobile',
+  fields: 'mobile',
+};
 const CREATED = { status: 'SUCCESS', result: { idgroup: expect.any(Number) as number } };
 const DEMO_BASIC = `Basic ${Buffer.from('demo:demo').toString('base64')}`;
 
@@ -47,7 +53,9 @@ describe('startEmulator', () => {
     const other = await startEmulator({ accounts: [{ user: 'ana', password: 'pw-ana' }] });
     try {
       const as = (user: string, password: string) =>
-        fetch(`${other.url}/api/http/?${new URLSearchParams({ ...CREATE, user, password })}`);
+        fetch(
+          `${other.url}/api/http/?${new URLSearchParams({ ...CREATE, user, password }).toString()}`,
+        );
       expect(await answerOf(await as('ana', 'pw-ana'))).toEqual(CREATED);
       expect(await answerOf(await as('demo', 'demo'))).toEqual({
         status: 'ERROR',
@@ -62,7 +70,7 @@ describe('startEmulator', () => {
 describe('transports', () => {
   it('takes every parameter from a GET query string', async () => {
     const query = new URLSearchParams({ ...CREATE, user: 'demo', password: 'demo' });
-    const res = await fetch(`${emulator.url}/api/http/?${query}`);
+    const res = await fetch(`${emulator.url}/api/http/?${query.toString()}`);
     // Compact JSON, the group's id a JSON number.
     expect(await res.text()).toMatch(/^\{"status":"SUCCESS","result":\{"idgroup":[1-9]\d*\}\}$/);
   });
@@ -93,7 +101,7 @@ describe('transports', () => {
   });
 
   it('takes the credentials from Authorization: Basic on a GET', async () => {
-    const res = await fetch(`${emulator.url}/api/http/?${new URLSearchParams(CREATE)}`, {
+    const res = await fetch(`${emulator.url}/api/http/?${new URLSearchParams(CREATE).toString()}`, {
       headers: { authorization: DEMO_BASIC },
     });
     expect(await answerOf(res)).toMatchObject({ status: 'SUCCESS' });
@@ -111,7 +119,7 @@ describe('transports', () => {
   it('prefers user and password parameters over the Basic header', async () => {
     const wrongHeader = `Basic ${Buffer.from('demo:wrong').toString('base64')}`;
     const query = new URLSearchParams({ ...CREATE, user: 'demo', password: 'demo' });
-    const res = await fetch(`${emulator.url}/api/http/?${query}`, {
+    const res = await fetch(`${emulator.url}/api/http/?${query.toString()}`, {
       headers: { authorization: wrongHeader },
     });
     expect(await answerOf(res)).toMatchObject({ status: 'SUCCESS' });
@@ -126,7 +134,10 @@ describe('transports', () => {
   it('merges query and body, the body winning', async () => {
     const query = new URLSearchParams({ ...CREATE, name: 'from query', password: 'wrong' });
     const body = new URLSearchParams({ user: 'demo', password: 'demo', name: 'from body' });
-    const res = await fetch(`${emulator.url}/api/http/?${query}`, { method: 'POST', body });
+    const res = await fetch(`${emulator.url}/api/http/?${query.toString()}`, {
+      method: 'POST',
+      body,
+    });
     expect(await answerOf(res)).toMatchObject({ status: 'SUCCESS' });
     expect(await groupNames()).toEqual(['from body']);
   });
@@ -134,7 +145,7 @@ describe('transports', () => {
   it('keeps the last value of a repeated parameter', async () => {
     const query = new URLSearchParams({ ...CREATE, user: 'demo', password: 'demo' });
     query.append('name', 'second');
-    await answerOf(await fetch(`${emulator.url}/api/http/?${query}`));
+    await answerOf(await fetch(`${emulator.url}/api/http/?${query.toString()}`));
     expect(await groupNames()).toEqual(['second']);
   });
 

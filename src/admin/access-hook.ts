@@ -51,10 +51,9 @@ export function createAccessHook(access: AdminAccess): onRequestAsyncHookHandler
         const cookie = access.issueCookie();
         if (cookie !== null) {
           return reply
-            .code(303)
             .header('set-cookie', cookie)
             .header('cache-control', 'no-store')
-            .redirect(withoutToken(request.url));
+            .redirect(withoutToken(request.url), 303);
         }
       }
     }

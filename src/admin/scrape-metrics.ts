@@ -1,11 +1,11 @@
-import type { Queue } from 'bullmq';
+import type { JobType, Queue } from 'bullmq';
 import type pg from 'pg';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Logger } from '../observability/logger.ts';
 import { withTimeout } from './with-timeout.ts';
 
 /** Queue states reported by afilnet_sync_queue_jobs; `completed` is capped by removal, so left out. */
-export const QUEUE_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'failed', 'paused'];
+export const QUEUE_STATES: JobType[] = ['waiting', 'prioritized', 'delayed', 'active', 'failed'];
 
 export interface ScrapeMetricsDeps {
   pool: pg.Pool;

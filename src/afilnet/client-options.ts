@@ -16,7 +16,7 @@ export interface CallInfo {
 export interface AfilnetHooks {
   /** Awaited before each request is sent; may delay it. If it throws, nothing is sent. */
   beforeCall?: (method: AfilnetMethod) => Promise<void>;
-  /** Called once per call that was attempted. Its own errors are swallowed (see `#report`). */
+  /** Called once per attempted call. Its errors are swallowed: metrics must not fail a call. */
   afterCall?: (info: CallInfo) => void;
 }
 

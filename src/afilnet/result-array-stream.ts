@@ -44,7 +44,7 @@ class TopLevelShape {
 
 /**
  * Streams the elements of an answer's `result` array as they are parsed, never holding the whole
- * body: `keepStack: true` drops each element once emitted, and the body is read one chunk at a
+ * body: `keepStack: false` drops each element once emitted, and the body is read one chunk at a
  * time, so memory stays flat whatever the group's size (design-notes: 1M contacts ≈ 130 MB RSS).
  *
  * The envelope is judged when the body ends, because JSON does not promise `status` comes first:
@@ -64,7 +64,7 @@ export async function* streamResultArray(
   const tokenizer = new Tokenizer();
   const parser = new TokenParser({
     paths: ['$.status', '$.error', '$.result.*'],
-    keepStack: true,
+    keepStack: false,
   });
   tokenizer.onToken = (token) => {
     shape.observe(token);

@@ -83,7 +83,11 @@ export function readColumns(result: unknown): string[] | undefined {
 
 const mainSchema = z.union([z.string(), z.number().transform(String), z.null()]);
 const addedSchema = z.array(
-  z.looseObject({ idcontact: z.unknown().optional(), id: z.unknown().optional(), main: mainSchema.optional() }),
+  z.looseObject({
+    idcontact: z.unknown().optional(),
+    id: z.unknown().optional(),
+    main: mainSchema.optional(),
+  }),
 );
 const skippedSchema = z.array(
   z.looseObject({

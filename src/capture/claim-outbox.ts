@@ -41,18 +41,29 @@ export interface ClaimResult {
 export async function claimOutbox(pool: pg.Pool, limit: number): Promise<ClaimResult> {
   for (let attempt = 0; ; attempt++) {
     const client = await pool.connect();
+    // A checked-out client has no listener of the pool's: a connection lost mid-claim (a server
+    // restart) would emit an unhandled 'error' and end the process. The failed query reports it.
+    const ignore = (): void => undefined;
+    client.on('error', ignore);
+    let failure: Error | undefined;
     try {
       await client.query('BEGIN');
-      const res = await client.query<{ claimed: number; groups: string[] }>(CLAIM_OUTBOX_SQL, [limit]);
+      const res = await client.query<{ claimed: number; groups: string[] }>(CLAIM_OUTBOX_SQL, [
+        limit,
+      ]);
       await client.query('COMMIT');
       const row = res.rows[0];
       return { claimed: row?.claimed ?? 0, groups: row?.groups ?? [] };
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+        // The connection is unusable: discard it rather than hand it to the next claim.
+        failure = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+      });
       if ((err as { code?: string }).code === '40P01' && attempt < 3) continue;
       throw err;
     } finally {
-      client.release();
+      client.off('error', ignore);
+      client.release(failure);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from '../observability/logger.ts';
 import { claimOutbox } from './claim-outbox.ts';
@@ -26,24 +27,30 @@ export class OutboxRelay {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private wake: (() => void) | null = null;
+  /** A NOTIFY arrived while the loop was busy: go round again instead of sleeping. */
+  private wakePending = false;
   private loop: Promise<void> | null = null;
+  private listening: Promise<void> | null = null;
+  private stopping = new AbortController();
   private lastSweep = 0;
 
   constructor(private readonly deps: OutboxRelayDeps) {}
 
   start(): void {
     this.running = true;
+    this.stopping = new AbortController();
     this.loop = this.run();
-    void this.listen();
+    this.listening = this.listen();
   }
 
+  /** Stops claiming and listening; resolves once no connection of the relay's own is left open. */
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.stopping.abort();
+    this.wakeUp();
     await this.loop;
-    const listener = this.listener;
-    this.listener = null;
-    await listener?.end().catch(() => undefined);
+    await this.listener?.end().catch(() => undefined);
+    await this.listening;
     if (this.timer) clearTimeout(this.timer);
   }
 
@@ -70,8 +77,18 @@ export class OutboxRelay {
     if (res.rows.length > 0) await this.deps.enqueueGroups(res.rows.map((r) => r.group_id));
   }
 
+  /** Wakes the loop if it sleeps; if it is mid-pass, makes it take one more pass. */
+  private wakeUp(): void {
+    this.wakePending = true;
+    this.wake?.();
+  }
+
   private async run(): Promise<void> {
     while (this.running) {
+      // Cleared before the pass: a NOTIFY for a commit the pass's claim could not see yet
+      // (it arrived mid-pass) sets it again, and the loop goes round instead of sleeping.
+      this.wakePending = false;
+      let failed = false;
       try {
         await this.drain();
         if (Date.now() - this.lastSweep > (this.deps.sweepAfterMs ?? 30_000) / 2) {
@@ -79,8 +96,12 @@ export class OutboxRelay {
           await this.sweep();
         }
       } catch (err) {
+        failed = true;
         this.deps.logger.warn({ err }, 'relay pass failed; will retry');
       }
+      if (!this.running) break;
+      // After a failure, wait for the next NOTIFY or poll rather than retrying in a tight loop.
+      if (this.wakePending && !failed) continue;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         this.timer = setTimeout(resolve, this.deps.pollMs);
@@ -92,25 +113,37 @@ export class OutboxRelay {
 
   private async listen(): Promise<void> {
     while (this.running) {
-      const client = new pg.Client({ connectionString: this.deps.databaseUrl });
+      const client = new pg.Client({
+        connectionString: this.deps.databaseUrl,
+        connectionTimeoutMillis: 10_000,
+        // An idle LISTEN connection is never written to: keepalives notice a dead peer.
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+      });
+      const closed = new Promise<void>((resolve) => {
+        client.on('error', () => resolve());
+        client.on('end', () => resolve());
+      });
       try {
-        const closed = new Promise<void>((resolve) => {
-          client.on('error', () => resolve());
-          client.on('end', () => resolve());
-        });
         await client.connect();
-        client.on('notification', () => this.wake?.());
+        client.on('notification', () => this.wakeUp());
         await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
         this.listener = client;
-        // Catch up on anything committed while we were not listening.
-        this.wake?.();
-        await closed;
+        // stop() may have run while we connected; it could not end a client it did not see.
+        if (this.running) {
+          // Catch up on anything committed while we were not listening.
+          this.wakeUp();
+          await closed;
+          if (this.running) this.deps.logger.warn('relay listener lost; reconnecting');
+        }
       } catch (err) {
-        if (this.running) this.deps.logger.warn({ err }, 'relay listener lost; reconnecting');
+        if (this.running) this.deps.logger.warn({ err }, 'relay listener failed; reconnecting');
       }
       this.listener = null;
       await client.end().catch(() => undefined);
-      if (this.running) await new Promise((r) => setTimeout(r, 1_000));
+      if (this.running) {
+        await sleep(1_000, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      }
     }
   }
 }

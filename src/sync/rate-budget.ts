@@ -16,7 +16,8 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local h = redis.call('HMGET', key, 'rate', 'tat', 'blocked', 'live_seen')
 local rate = tonumber(h[1]) or ceiling
 if rate > ceiling then rate = ceiling end
-local interval = 1000 / rate
+-- A 3 % margin on the spacing absorbs the jitter between a slot and the request's arrival.
+local interval = 1030 / rate
 local tat = tonumber(h[2]) or 0
 local blocked = tonumber(h[3]) or 0
 local liveSeen = tonumber(h[4]) or 0

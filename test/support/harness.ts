@@ -87,6 +87,8 @@ export async function createHarness(
     RELAY_POLL_MS: '200',
     SWEEP_AFTER_MS: '3000',
     LOG_LEVEL: 'silent',
+    // Every daemon serves its admin HTTP; a free port each, so test files can run side by side.
+    ADMIN_PORT: '0',
     ...opts.env,
   };
   const db = new pg.Pool({ connectionString: database.url, max: 8 });

@@ -1,0 +1,104 @@
+import { fastify, LogController, type FastifyBaseLogger, type FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { AddressInfo } from 'node:net';
+import type pg from 'pg';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { GroupQueue } from '../sync/group-queue.ts';
+import { AdminAccess, assertAdminExposureAllowed } from './admin-access.ts';
+import { createAccessHook, pathOf } from './access-hook.ts';
+import { registerMonitoringRoutes } from './monitoring-routes.ts';
+import { approveGroupDeletes, readStatus, retryFailed } from './operator-actions.ts';
+import { registerOperatorRoutes, type OperatorHandlers } from './operator-routes.ts';
+import { registerQueueBoard } from './queue-board.ts';
+import { createScrapeMetrics } from './scrape-metrics.ts';
+
+/** What the admin server reads and acts on: the running daemon's own connections. */
+export interface AdminDeps {
+  pool: pg.Pool;
+  redis: Redis;
+  queue: GroupQueue;
+  metrics: Metrics;
+  /** The allowed call rate this process last saw. */
+  allowedRate: () => number;
+  databaseUrl: string;
+  logger: Logger;
+  /** Wired when the resync module provides an entry point; POST /resync answers 501 otherwise. */
+  resync?: OperatorHandlers['resync'];
+}
+
+export interface AdminOptions {
+  host: string;
+  /** 0 picks a free port (tests use that); the chosen one is in `url`. */
+  port: number;
+  token: string | undefined;
+}
+
+/** A listening admin server. */
+export interface RunningAdmin {
+  /** e.g. http://127.0.0.1:8080 */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** What a log line may say about a request: never its query (it may hold `?token=`) or headers. */
+const safeRequest = (req: FastifyRequest) => ({ method: req.method, path: pathOf(req.url) });
+
+/**
+ * Starts the admin HTTP server: health, readiness, metrics, operator actions and Bull Board.
+ * Refuses a non-loopback host without a token before binding anything.
+ */
+export async function startAdminServer(deps: AdminDeps, opts: AdminOptions): Promise<RunningAdmin> {
+  assertAdminExposureAllowed(opts.host, opts.token);
+  const access = new AdminAccess(opts.token);
+  const logger = deps.logger.child({ component: 'admin' });
+  // Typed as Fastify's base logger so the instance keeps Fastify's default generics.
+  const loggerInstance: FastifyBaseLogger = logger;
+  const app = fastify({
+    loggerInstance,
+    // Request logs would carry the URL, and /queues?token=… must never reach a log.
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.addHook('onRequest', createAccessHook(access));
+  app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) logger.error({ err, req: safeRequest(request) }, 'admin request failed');
+    return reply.code(status).send({ error: status >= 500 ? 'internal error' : 'bad request', message: err.message });
+  });
+
+  registerMonitoringRoutes(app, {
+    readiness: { pool: deps.pool, redis: deps.redis, databaseUrl: deps.databaseUrl },
+    metrics: createScrapeMetrics({
+      pool: deps.pool,
+      queue: deps.queue.queue,
+      registry: deps.metrics.registry,
+      allowedRate: deps.allowedRate,
+      allowedRateGauge: deps.metrics.allowedRate,
+      logger,
+    }),
+  });
+  registerOperatorRoutes(app, {
+    status: () => readStatus(deps.pool, deps.queue.queue),
+    retry: (selection) => retryFailed(deps.pool, deps.queue, selection),
+    approveDeletes: (groupId, by) => approveGroupDeletes(deps.pool, deps.queue, groupId, by),
+    ...(deps.resync ? { resync: deps.resync } : {}),
+  });
+  await registerQueueBoard(app, [deps.queue.queue]);
+
+  await app.listen({ host: opts.host, port: opts.port });
+  const { port } = app.server.address() as AddressInfo;
+  const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+  logger.info(
+    {
+      url,
+      auth: access.enabled
+        ? 'bearer token'
+        : 'none configured: protected routes answer 401 until ADMIN_TOKEN is set',
+    },
+    access.enabled
+      ? 'admin server listening (/healthz and /readyz open; the rest need the token)'
+      : 'admin server listening; ADMIN_TOKEN is not set, so only /healthz and /readyz answer',
+  );
+  return { url, close: () => app.close() };
+}
