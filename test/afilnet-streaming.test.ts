@@ -89,14 +89,15 @@ describe('streaming a group of 1,000,000 contacts from the emulator', () => {
   });
 
   it('releases the connection when the consumer stops early', async () => {
-    // One connection only: if the abandoned body held it, the next call would wait forever.
+    // One connection only: had the abandoned body kept it, the next call would queue behind the
+    // rest of a 170 MB answer nobody reads, until the body time-out (60 s) gave it up.
     const client = new AfilnetClient({
       baseUrl: where.url,
       user: 'demo',
       password: 'demo',
       auth: 'post',
       connections: 1,
-      headersTimeoutMs: 5_000,
+      bodyTimeoutMs: 60_000,
     });
     try {
       const firstTen: string[] = [];
@@ -108,7 +109,7 @@ describe('streaming a group of 1,000,000 contacts from the emulator', () => {
       expect(firstTen[9]).toBe('34600000009');
       const started = performance.now();
       expect(await client.getgroupcolumns(where.idgroup)).toEqual(['mobile', 'name', 'email']);
-      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(performance.now() - started).toBeLessThan(15_000);
     } finally {
       await client.close();
     }

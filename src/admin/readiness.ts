@@ -44,8 +44,9 @@ export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
     }),
     run(async () => {
       // ioredis queues commands while disconnected (maxRetriesPerRequest: null), so a PING would
-      // wait for the reconnect: its connection state answers at once.
-      if (deps.redis.status !== 'ready') {
+      // wait for the reconnect: a lost connection answers at once. One still being set up (just
+      // after start) gets the PING and its timeout.
+      if (!['ready', 'connect', 'connecting'].includes(deps.redis.status)) {
         throw new Error(`Redis connection is ${deps.redis.status}`);
       }
       await withTimeout(deps.redis.ping(), ms, 'Redis');

@@ -24,9 +24,10 @@ WITH taken AS (
   DO UPDATE SET seq = excluded.seq, bulk = false, marked_at = now()
   RETURNING d.group_id
 ), touched_groups AS (
-  INSERT INTO sync_group_state AS s (group_id, dirty)
-  SELECT DISTINCT group_id, true FROM taken WHERE kind = 'group' ORDER BY group_id
-  ON CONFLICT (group_id) DO UPDATE SET dirty = true, updated_at = now()
+  INSERT INTO sync_group_state AS s (group_id, dirty, dirty_seq)
+  SELECT group_id, true, nextval('sync_dirty_seq')
+  FROM (SELECT DISTINCT group_id FROM taken WHERE kind = 'group') g ORDER BY group_id
+  ON CONFLICT (group_id) DO UPDATE SET dirty = true, dirty_seq = excluded.dirty_seq, updated_at = now()
   RETURNING s.group_id
 )
 SELECT (SELECT count(*) FROM taken)::int AS claimed,

@@ -56,7 +56,7 @@ function runCall(
   if (!given(password)) throw new ApiError('MISSING_PASSWORD');
   if (!given(className)) throw new ApiError('MISSING_CLASS');
   if (!given(methodName)) throw new ApiError('MISSING_METHOD');
-  
+  if (!store.authenticate(user, password)) throw new ApiError('INCORRECT_USER_PASSWORD');
   if (className !== 'group') throw new ApiError('INCORRECT_CLASS');
   const method = METHODS.get(methodName);
   if (!method) throw new ApiError('INCORRECT_METHOD');

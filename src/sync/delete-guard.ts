@@ -49,12 +49,28 @@ export class DeleteGuard {
 
   /** True when deleting a remote group with `contacts` synced contacts may go ahead now. */
   async admitGroupDelete(groupId: string, contacts: number): Promise<boolean> {
-    if (contacts <= this.settings.groupMin || (await this.approved(groupId))) return true;
+    if (await this.approved(groupId)) return true;
+    if (contacts > this.settings.groupMin) {
+      await this.hold(
+        groupId,
+        'deletegroup',
+        contacts,
+        `the group holds ${contacts} synced contacts (more than ${this.settings.groupMin})`,
+      );
+      return false;
+    }
+    // Many small groups vanishing at once (a wipe of the groups table) is held as well.
+    const res = await this.pool.query<{ gone: number; total: number }>(
+      `SELECT count(*) FILTER (WHERE g.id IS NULL)::int AS gone, count(*)::int AS total
+       FROM sync_group_state s LEFT JOIN groups g ON g.id = s.group_id WHERE s.remote_id IS NOT NULL`,
+    );
+    const { gone, total } = res.rows[0] ?? { gone: 0, total: 0 };
+    if (gone <= 1 || gone * 100 <= total * this.settings.percent) return true;
     await this.hold(
       groupId,
       'deletegroup',
       contacts,
-      `the group holds ${contacts} synced contacts (more than ${this.settings.groupMin})`,
+      `${gone} of ${total} synced groups are being deleted at once (limit ${this.settings.percent}%)`,
     );
     return false;
   }

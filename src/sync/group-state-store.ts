@@ -15,6 +15,7 @@ export interface GroupSnapshot {
     syncedCountry: string | null;
     status: string;
     dirty: boolean;
+    dirtySeq: string;
   } | null;
 }
 
@@ -35,10 +36,12 @@ export async function loadGroup(pool: pg.Pool, groupId: string): Promise<GroupSn
     synced_country: string | null;
     status: string | null;
     dirty: boolean | null;
+    dirty_seq: string | null;
   }>(
     `SELECT g.id IS NOT NULL AS exists, g.name, g.type, g.fields, g.country_iso3, g.afilnet_id,
             s.group_id IS NOT NULL AS has_state, s.remote_id, s.type AS s_type, s.name AS s_name,
-            s.synced_fields, s.synced_country, s.status, s.dirty
+            s.synced_fields, s.synced_country, s.status, s.dirty,
+            s.dirty_seq::text AS dirty_seq
      FROM (SELECT $1::text AS id) k
      LEFT JOIN groups g ON g.id = k.id
      LEFT JOIN sync_group_state s ON s.group_id = k.id`,
@@ -62,6 +65,7 @@ export async function loadGroup(pool: pg.Pool, groupId: string): Promise<GroupSn
           syncedCountry: r.synced_country,
           status: r.status ?? 'ok',
           dirty: r.dirty ?? true,
+          dirtySeq: r.dirty_seq ?? '0',
         }
       : null,
   };
@@ -115,6 +119,14 @@ export async function patchGroupState(
     `INSERT INTO sync_group_state (${insertCols.join(', ')}) VALUES (${insertVals.join(', ')})
      ON CONFLICT (group_id) DO UPDATE SET ${updates.join(', ')}`,
     values,
+  );
+}
+
+/** Clears a group's dirty flag unless a change arrived since `seq` was read. */
+export async function clearGroupDirty(pool: pg.Pool, groupId: string, seq: string): Promise<void> {
+  await pool.query(
+    'UPDATE sync_group_state SET dirty = false WHERE group_id = $1 AND dirty_seq = $2',
+    [groupId, seq],
   );
 }
 

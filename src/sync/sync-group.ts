@@ -2,6 +2,7 @@ import { AfilnetApiError, AfilnetError } from '../afilnet/index.ts';
 import { mainFieldOf, type GroupShape } from '../planner/project-fields.ts';
 import { TransientSyncError } from './api-caller.ts';
 import {
+  clearGroupDirty,
   forgetGroup,
   loadGroup,
   markAllMembersDirty,
@@ -27,24 +28,15 @@ export interface GroupSyncOutcome {
  * its dirty members, chunk by chunk. Throws TransientSyncError when a retryable failure left work.
  */
 export async function syncGroup(deps: GroupSyncDeps, groupId: string): Promise<GroupSyncOutcome> {
-  // Cleared before reading, so a change made during this run marks the group dirty again.
-  const cleared = await deps.pool.query(
-    'UPDATE sync_group_state SET dirty = false WHERE group_id = $1 AND dirty',
-    [groupId],
-  );
   const group = await loadGroup(deps.pool, groupId);
-  const groupDirty = (cleared.rowCount ?? 0) > 0 || group.state === null;
-  let target;
-  try {
-    if (!group.exists) {
-      await deleteRemoteGroup(deps, groupId, group);
-      return { more: false };
-    }
-    target = await reconcileGroup(deps, groupId, group, groupDirty);
-  } catch (err) {
-    await patchGroupState(deps.pool, groupId, { dirty: true });
-    throw err;
+  const groupDirty = group.state === null || group.state.dirty;
+  if (!group.exists) {
+    await deleteRemoteGroup(deps, groupId, group);
+    return { more: false };
   }
+  const target = await reconcileGroup(deps, groupId, group, groupDirty);
+  // Cleared only if no change arrived during this run (that change's run will see it).
+  if (groupDirty && group.state) await clearGroupDirty(deps.pool, groupId, group.state.dirtySeq);
   if (!target) return { more: false };
 
   const started = Date.now();
@@ -74,8 +66,10 @@ async function deleteRemoteGroup(
   );
   const contacts = res.rows[0]?.n ?? 0;
   if (!(await deps.guard.admitGroupDelete(groupId, contacts))) {
+    // Stays dirty: the sweep re-checks the hold, and an approval proceeds without a new event.
     await patchGroupState(deps.pool, groupId, {
       status: 'held',
+      dirty: true,
       lastError: `deletegroup held by the mass-deletion guard (${contacts} contacts): approve with approve-deletes`,
     });
     return;

@@ -81,6 +81,7 @@ CREATE TABLE "sync_group_state" (
     "synced_fields" TEXT[],
     "synced_country" TEXT,
     "dirty" BOOLEAN NOT NULL DEFAULT true,
+    "dirty_seq" BIGINT NOT NULL DEFAULT 0,
     "status" TEXT NOT NULL DEFAULT 'ok',
     "last_error" TEXT,
     "last_sync_at" TIMESTAMPTZ(6),

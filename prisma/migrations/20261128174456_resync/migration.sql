@@ -62,3 +62,4 @@ ALTER TABLE "sync_resync_runs" ADD CONSTRAINT "sync_resync_runs_status_check"
   CHECK ("status" IN ('planning', 'planned', 'applying', 'done', 'failed'));
 ALTER TABLE "sync_resync_items" ADD CONSTRAINT "sync_resync_items_kind_check"
   CHECK ("kind" IN ('add', 'delete', 'modify', 'duplicate', 'adopt', 'add_column', 'delete_column'));
+ALTER TABLE "sync_resync_runs" ALTER COLUMN "group_ids" SET NOT NULL;

@@ -1,0 +1,328 @@
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdminExposureError } from '../src/admin/admin-access.ts';
+import { startAdminServer } from '../src/admin/admin-server.ts';
+import { loadDaemonConfig } from '../src/config/config.ts';
+import { startDaemon } from '../src/daemon.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { createHarness, emulatorState, waitFor, type Harness } from './support/harness.ts';
+import { parsePrometheusText, sumOf } from './support/prometheus-text.ts';
+
+const TOKEN = 'admin-http-test-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}` };
+const json = { ...auth, 'content-type': 'application/json' };
+
+const PROTECTED: [method: string, path: string, body?: unknown][] = [
+  ['GET', '/metrics'],
+  ['GET', '/status'],
+  ['POST', '/retry', { all: true }],
+  ['POST', '/groups/g1/approve-deletes', {}],
+  ['POST', '/resync', { all: true, dryRun: true }],
+  ['GET', '/queues'],
+  ['GET', '/queues/api/queues'],
+  ['GET', '/no-such-route'],
+];
+
+async function call(base: string, method: string, path: string, init: RequestInit = {}) {
+  return fetch(`${base}${path}`, { method, redirect: 'manual', ...init });
+}
+
+async function drained(h: Harness): Promise<boolean> {
+  const res = await h.db.query<{ n: string }>(
+    `SELECT (SELECT count(*) FROM sync_outbox) + (SELECT count(*) FROM sync_dirty) +
+            (SELECT count(*) FROM sync_group_state WHERE dirty) AS n`,
+  );
+  return Number(res.rows[0]?.n) === 0;
+}
+
+async function scrape(base: string) {
+  const res = await fetch(`${base}/metrics`, { headers: auth });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  return parsePrometheusText(await res.text());
+}
+
+describe('admin HTTP server', () => {
+  let h: Harness;
+  let base: string;
+  beforeAll(async () => {
+    h = await createHarness({ env: { ADMIN_TOKEN: TOKEN } });
+    base = (await h.startDaemon()).adminUrl;
+  });
+  afterAll(async () => h?.close());
+
+  it('answers /healthz without a token', async () => {
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('reports ready when Postgres, Redis and the migrations are', async () => {
+    const res = await fetch(`${base}/readyz`);
+    const body = (await res.json()) as { status: string; checks: Record<string, { ok: boolean }> };
+    expect(res.status).toBe(200);
+    expect(body.status).toBe('ready');
+    expect(body.checks).toEqual({
+      postgres: { ok: true },
+      redis: { ok: true },
+      migrations: { ok: true },
+    });
+  });
+
+  it('answers 401 on every protected route without a token or with a wrong one', async () => {
+    for (const [method, path, body] of PROTECTED) {
+      const init = body === undefined ? {} : { body: JSON.stringify(body) };
+      const wrong = { authorization: `Bearer ${TOKEN}x`, 'content-type': 'application/json' };
+      const none = await call(base, method, path, {
+        ...init,
+        headers: { 'content-type': 'application/json' },
+      });
+      const bad = await call(base, method, path, { ...init, headers: wrong });
+      expect([path, none.status, bad.status]).toEqual([path, 401, 401]);
+      expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    }
+  });
+
+  it('refuses a wrong ?token= on the queue UI and a cookie it did not issue', async () => {
+    expect((await call(base, 'GET', `/queues?token=${TOKEN}x`)).status).toBe(401);
+    const forged = await call(base, 'GET', '/queues', {
+      headers: { cookie: 'afilnet_sync_admin=forged' },
+    });
+    expect(forged.status).toBe(401);
+  });
+
+  it('trades a right ?token= for an HttpOnly SameSite=Strict cookie valid under /queues only', async () => {
+    const res = await call(base, 'GET', `/queues?token=${encodeURIComponent(TOKEN)}`);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/queues');
+    const setCookie = res.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Strict/);
+    expect(setCookie).toMatch(/Path=\/queues/);
+    expect(setCookie).not.toContain(TOKEN);
+    const cookie = setCookie.split(';')[0] ?? '';
+    const api = await call(base, 'GET', '/queues/api/queues', { headers: { cookie } });
+    expect(api.status).toBe(200);
+    expect(JSON.stringify(await api.json())).toContain('group-sync');
+    expect((await call(base, 'GET', '/status', { headers: { cookie } })).status).toBe(401);
+  });
+
+  it('serves valid Prometheus text whose API call counter moves when the daemon syncs', async () => {
+    const before = await scrape(base);
+    expect(before.errors).toEqual([]);
+    const callsBefore = sumOf(before.samples, 'afilnet_sync_api_calls_total');
+    await h.db.query(`BEGIN;
+      INSERT INTO groups (id, name, type, fields) VALUES ('g1', 'Customers', 'mobile', '{mobile,name}');
+      INSERT INTO contacts (id, mobile, attributes)
+        SELECT 'c' || i, '3461' || lpad(i::text, 7, '0'), jsonb_build_object('name', 'N' || i)
+        FROM generate_series(1, 40) i;
+      INSERT INTO contacts (id, mobile) VALUES ('bad', NULL);
+      INSERT INTO group_members SELECT 'g1', id FROM contacts;
+      COMMIT;`);
+    await waitFor(() => drained(h), 30_000, 'the sync to drain');
+    const after = await scrape(base);
+    expect(after.errors).toEqual([]);
+    expect(sumOf(after.samples, 'afilnet_sync_api_calls_total')).toBeGreaterThan(callsBefore);
+    expect(
+      sumOf(after.samples, 'afilnet_sync_api_calls_total', { method: 'addcontactlist' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(sumOf(after.samples, 'afilnet_sync_members', { state: 'synced' })).toBe(40);
+    expect(sumOf(after.samples, 'afilnet_sync_members', { state: 'failed' })).toBe(1);
+    expect(sumOf(after.samples, 'afilnet_sync_members', { state: 'pending' })).toBe(0);
+    expect(sumOf(after.samples, 'afilnet_sync_outbox_lag_seconds')).toBe(0);
+    expect(sumOf(after.samples, 'afilnet_sync_allowed_rate')).toBe(1000);
+    const names = new Set(after.samples.map((s) => s.name));
+    for (const name of [
+      'afilnet_sync_queue_jobs',
+      'afilnet_sync_dirty_marks',
+      'afilnet_sync_held_deletes',
+    ]) {
+      expect(names).toContain(name);
+    }
+    // The daemon's default process metrics come along in the same answer.
+    expect([...names].some((n) => n.startsWith('afilnet_sync_process_'))).toBe(true);
+  });
+
+  it('describes every group with its state, member counts and holds on GET /status', async () => {
+    const res = await fetch(`${base}/status`, { headers: auth });
+    expect(res.status).toBe(200);
+    const status = (await res.json()) as Record<string, unknown> & {
+      groups: Record<string, unknown>[];
+    };
+    expect(Object.keys(status).sort()).toEqual(['generatedAt', 'groups', 'outbox', 'queue', 'totals']);
+    expect(status.groups).toHaveLength(1);
+    expect(status.groups[0]).toMatchObject({
+      id: 'g1',
+      name: 'Customers',
+      type: 'mobile',
+      status: 'ok',
+      dirty: false,
+      members: { synced: 40, failed: 1, pending: 0 },
+      holds: [],
+    });
+    expect(status.groups[0]?.remoteId).toEqual(expect.any(String));
+    expect(status.totals).toEqual({ groups: 1, synced: 40, failed: 1, pending: 0, heldDeletes: 0 });
+    expect(status.outbox).toEqual({ rows: 0, lagSeconds: 0 });
+  });
+
+  it('marks failed members dirty again on POST /retry, and rejects a body that names nothing', async () => {
+    const res = await fetch(`${base}/retry`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ groups: ['g1'] }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ groups: ['g1'], members: 1 });
+    await waitFor(() => drained(h), 30_000, 'the retry to run');
+    const failed = await h.db.query<{ last_error: string }>(
+      `SELECT last_error FROM sync_member_state WHERE status = 'failed'`,
+    );
+    expect(failed.rows.map((r) => r.last_error)).toEqual([
+      expect.stringMatching(/^MISSING_MAIN_FIELD/),
+    ]);
+    const bad = await fetch(`${base}/retry`, { method: 'POST', headers: json, body: '{}' });
+    expect(bad.status).toBe(400);
+  });
+
+  it('releases deletes held by the guard on POST /groups/:id/approve-deletes', async () => {
+    const none = await fetch(`${base}/groups/g1/approve-deletes`, { method: 'POST', headers: auth });
+    expect(none.status).toBe(404);
+    await h.db.query(`DELETE FROM group_members WHERE group_id = 'g1' AND contact_id IN
+                      (SELECT 'c' || i FROM generate_series(1, 20) i)`);
+    const held = async () => {
+      const s = (await (await fetch(`${base}/status`, { headers: auth })).json()) as {
+        totals: { heldDeletes: number };
+      };
+      return s.totals.heldDeletes === 20;
+    };
+    await waitFor(held, 30_000, 'the deletes to be held');
+    expect((await emulatorState(h.emulator.url))[0]?.contacts).toHaveLength(40);
+    const res = await fetch(`${base}/groups/g1/approve-deletes`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ approvedBy: 'test' }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ groupId: 'g1', approved: 1 });
+    await waitFor(
+      async () => (await emulatorState(h.emulator.url))[0]?.contacts.length === 20,
+      30_000,
+      'the approved deletes to reach the emulator',
+    );
+  });
+
+  it('answers POST /resync with 501 while no resync module is wired', async () => {
+    const res = await fetch(`${base}/resync`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ all: true }),
+    });
+    expect(res.status).toBe(501);
+    expect(((await res.json()) as { message: string }).message).toMatch(/resync/);
+  });
+
+  it('answers 401 on protected routes when no token is configured, even on loopback', async () => {
+    const d = h.daemon;
+    if (!d) throw new Error('daemon not running');
+    const admin = await startAdminServer(
+      {
+        ...d,
+        allowedRate: () => 1,
+        databaseUrl: h.databaseUrl,
+        logger: createLogger({ level: 'silent' }),
+      },
+      { host: '127.0.0.1', port: 0, token: undefined },
+    );
+    try {
+      const res = await fetch(`${admin.url}/status`, { headers: auth });
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { message: string }).message).toMatch(/ADMIN_TOKEN is not set/);
+      expect((await fetch(`${admin.url}/healthz`)).status).toBe(200);
+    } finally {
+      await admin.close();
+    }
+  });
+
+  it('refuses to start on a non-loopback host without a token, naming the fix', async () => {
+    const config = loadDaemonConfig({ ...h.env, ADMIN_HOST: '0.0.0.0', ADMIN_TOKEN: '' });
+    const starting = startDaemon(config, createLogger({ level: 'silent' }));
+    await expect(starting).rejects.toThrow(AdminExposureError);
+    await expect(starting).rejects.toThrow(/Set ADMIN_TOKEN .* or bind ADMIN_HOST=127\.0\.0\.1/);
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+const startRedis = (port: number) =>
+  execFileSync('redis-server', [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--maxmemory-policy',
+    'noeviction',
+    '--daemonize',
+    'yes',
+  ]);
+
+describe('readiness when Redis goes away', () => {
+  let h: Harness;
+  let port: number;
+  let base: string;
+  beforeAll(async () => {
+    port = await freePort();
+    startRedis(port);
+    const url = `redis://127.0.0.1:${port}`;
+    await waitFor(async () => Promise.resolve(ping(port)), 5_000, 'the test Redis to start');
+    h = await createHarness({ env: { REDIS_URL: url, ADMIN_TOKEN: TOKEN } });
+    base = (await h.startDaemon()).adminUrl;
+  });
+  afterAll(async () => {
+    if (!ping(port)) startRedis(port);
+    await h?.close();
+    execFileSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave']);
+  });
+
+  it('answers 503 naming redis, and 200 again once Redis is back', async () => {
+    const first = await fetch(`${base}/readyz`);
+    expect(first.status).toBe(200);
+    execFileSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave']);
+    let body: { failing?: string[]; checks?: { redis: { error?: string } } } = {};
+    await waitFor(
+      async () => {
+        const res = await fetch(`${base}/readyz`);
+        body = (await res.json()) as typeof body;
+        return res.status === 503;
+      },
+      10_000,
+      '/readyz to fail',
+    );
+    expect(body.failing).toEqual(['redis']);
+    expect(body.checks?.redis.error).toMatch(/Redis/);
+    startRedis(port);
+    await waitFor(
+      async () => (await fetch(`${base}/readyz`)).status === 200,
+      15_000,
+      '/readyz to recover',
+    );
+  });
+});
+
+function ping(port: number): boolean {
+  try {
+    return execFileSync('redis-cli', ['-p', String(port), 'ping']).toString().trim() === 'PONG';
+  } catch {
+    return false;
+  }
+}
