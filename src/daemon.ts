@@ -43,7 +43,7 @@ export async function startDaemon(config: Readonly<DaemonConfig>, logger: Logger
     metrics.budgetWaitSeconds.inc({ priority }, ms / 1000),
   );
   const client = AfilnetClient.fromConfig(config);
-  const caller = new ApiCaller(budget, metrics, logger);
+  const caller = new ApiCaller(budget, metrics, logger, config.AFILNET_CONNECTIONS);
   const guard = new DeleteGuard(pool, {
     percent: config.DELETE_GUARD_PERCENT,
     groupMin: config.DELETE_GUARD_MIN,
@@ -104,8 +104,9 @@ export async function startDaemon(config: Readonly<DaemonConfig>, logger: Logger
         redis,
         queue,
         metrics,
-        allowedRate: () => budget.currentRate,
         databaseUrl: config.DATABASE_URL,
+        prefix: config.QUEUE_PREFIX,
+        rateCeiling: config.AFILNET_RATE_LIMIT,
         logger,
       },
       { host: config.ADMIN_HOST, port: config.ADMIN_PORT, token: config.ADMIN_TOKEN },

@@ -144,26 +144,44 @@ describe('admin HTTP server', () => {
     expect([...names].some((n) => n.startsWith('afilnet_sync_process_'))).toBe(true);
   });
 
-  it('describes every group with its state, member counts and holds on GET /status', async () => {
+  it('describes every group, the queue, the lag and the allowed rate on GET /status', async () => {
     const res = await fetch(`${base}/status`, { headers: auth });
     expect(res.status).toBe(200);
     const status = (await res.json()) as Record<string, unknown> & {
       groups: Record<string, unknown>[];
     };
-    expect(Object.keys(status).sort()).toEqual(['generatedAt', 'groups', 'outbox', 'queue', 'totals']);
+    expect(Object.keys(status).sort()).toEqual(['at', 'groups', 'lag', 'queue', 'rate']);
     expect(status.groups).toHaveLength(1);
     expect(status.groups[0]).toMatchObject({
       id: 'g1',
       name: 'Customers',
-      type: 'mobile',
+      exists: true,
+      afilnetId: expect.any(String) as unknown,
+      members: 41,
+      synced: 40,
+      failed: 1,
+      pending: 0,
+      heldDeletes: 0,
       status: 'ok',
-      dirty: false,
-      members: { synced: 40, failed: 1, pending: 0 },
-      holds: [],
     });
-    expect(status.groups[0]?.remoteId).toEqual(expect.any(String));
-    expect(status.totals).toEqual({ groups: 1, synced: 40, failed: 1, pending: 0, heldDeletes: 0 });
-    expect(status.outbox).toEqual({ rows: 0, lagSeconds: 0 });
+    expect(status.lag).toMatchObject({ outboxRows: 0, dirtyMarks: 0 });
+    expect(status.queue).toHaveProperty('waiting');
+    expect(status.rate).toMatchObject({ rate: 1000, ceiling: 1000 });
+  });
+
+  it('lists failed members with their reason on GET /errors', async () => {
+    const res = await fetch(`${base}/errors?group=g1`, { headers: auth });
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as { failedMembers: number; members: unknown[] };
+    expect(report.failedMembers).toBe(1);
+    expect(report.members).toEqual([
+      expect.objectContaining({
+        groupId: 'g1',
+        contactId: 'bad',
+        lastError: expect.stringMatching(/^MISSING_MAIN_FIELD/) as unknown,
+      }),
+    ]);
+    expect((await fetch(`${base}/errors?group=nope`, { headers: auth })).status).toBe(404);
   });
 
   it('marks failed members dirty again on POST /retry, and rejects a body that names nothing', async () => {
@@ -173,7 +191,7 @@ describe('admin HTTP server', () => {
       body: JSON.stringify({ groups: ['g1'] }),
     });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ groups: ['g1'], members: 1 });
+    expect(await res.json()).toEqual({ members: 1, groups: 0, enqueued: ['g1'] });
     await waitFor(() => drained(h), 30_000, 'the retry to run');
     const failed = await h.db.query<{ last_error: string }>(
       `SELECT last_error FROM sync_member_state WHERE status = 'failed'`,
@@ -183,18 +201,27 @@ describe('admin HTTP server', () => {
     ]);
     const bad = await fetch(`${base}/retry`, { method: 'POST', headers: json, body: '{}' });
     expect(bad.status).toBe(400);
+    const unknown = await fetch(`${base}/retry`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ groups: ['nope'] }),
+    });
+    expect(unknown.status).toBe(404);
   });
 
   it('releases deletes held by the guard on POST /groups/:id/approve-deletes', async () => {
-    const none = await fetch(`${base}/groups/g1/approve-deletes`, { method: 'POST', headers: auth });
-    expect(none.status).toBe(404);
+    const unknown = await fetch(`${base}/groups/nope/approve-deletes`, {
+      method: 'POST',
+      headers: auth,
+    });
+    expect(unknown.status).toBe(404);
     await h.db.query(`DELETE FROM group_members WHERE group_id = 'g1' AND contact_id IN
                       (SELECT 'c' || i FROM generate_series(1, 20) i)`);
     const held = async () => {
       const s = (await (await fetch(`${base}/status`, { headers: auth })).json()) as {
-        totals: { heldDeletes: number };
+        groups: { heldDeletes: number }[];
       };
-      return s.totals.heldDeletes === 20;
+      return s.groups[0]?.heldDeletes === 20;
     };
     await waitFor(held, 30_000, 'the deletes to be held');
     expect((await emulatorState(h.emulator.url))[0]?.contacts).toHaveLength(40);
@@ -204,7 +231,7 @@ describe('admin HTTP server', () => {
       body: JSON.stringify({ approvedBy: 'test' }),
     });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ groupId: 'g1', approved: 1 });
+    expect(await res.json()).toMatchObject({ groupId: 'g1', released: 1, enqueued: true });
     await waitFor(
       async () => (await emulatorState(h.emulator.url))[0]?.contacts.length === 20,
       30_000,
@@ -228,8 +255,9 @@ describe('admin HTTP server', () => {
     const admin = await startAdminServer(
       {
         ...d,
-        allowedRate: () => 1,
         databaseUrl: h.databaseUrl,
+        prefix: h.config.QUEUE_PREFIX,
+        rateCeiling: h.config.AFILNET_RATE_LIMIT,
         logger: createLogger({ level: 'silent' }),
       },
       { host: '127.0.0.1', port: 0, token: undefined },

@@ -36,8 +36,9 @@ describe.skipIf(!hasChromium)('queue UI in a browser', () => {
     expect(response?.status()).toBe(200);
     // The redirect dropped the token from the address bar; the cookie carries the session.
     expect(new URL(page.url()).search).toBe('');
-    await page.getByText('group-sync').first().waitFor({ timeout: 15_000 });
-    expect(await page.content()).toContain('group-sync');
+    // The overview card appears once the UI's own API call (cookie-authenticated) has answered.
+    await page.getByText(/^\d+ Jobs?$/).first().waitFor({ timeout: 15_000 });
+    expect(await page.getByText('group-sync', { exact: true }).count()).toBeGreaterThanOrEqual(2);
     await mkdir('test-artifacts', { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect((await stat(SCREENSHOT)).size).toBeGreaterThan(1_000);

@@ -49,6 +49,24 @@ describe('startEmulator', () => {
     await expect(fetch(`${other.url}/__emulator/calls`)).rejects.toThrow();
   });
 
+  it('closes at once, cutting answers still held back by latency', async () => {
+    const other = await startEmulator();
+    await fetch(`${other.url}/__emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ latencyMs: 10_000 }),
+    });
+    const query = new URLSearchParams({ ...CREATE, user: 'demo', password: 'demo' });
+    const held = fetch(`${other.url}/api/http/?${query.toString()}`).then(
+      () => 'answered',
+      () => 'cut',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = performance.now();
+    await other.close();
+    expect(await held).toBe('cut');
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
   it('lets only the given accounts in, replacing the demo account', async () => {
     const other = await startEmulator({ accounts: [{ user: 'ana', password: 'pw-ana' }] });
     try {

@@ -8,8 +8,16 @@ import type { GroupQueue } from '../sync/group-queue.ts';
 import { AdminAccess, assertAdminExposureAllowed } from './admin-access.ts';
 import { createAccessHook, pathOf } from './access-hook.ts';
 import { registerMonitoringRoutes } from './monitoring-routes.ts';
-import { approveGroupDeletes, readStatus, retryFailed } from './operator-actions.ts';
-import { registerOperatorRoutes, type OperatorHandlers } from './operator-routes.ts';
+import { approveGroupDeletes } from '../operator/approve-group-deletes.ts';
+import { readAllowedRate } from '../operator/allowed-rate.ts';
+import { errorReport } from '../operator/error-report.ts';
+import { retryFailed } from '../operator/retry-failed.ts';
+import { statusReport } from '../operator/status-report.ts';
+import {
+  operatorErrorStatus,
+  registerOperatorRoutes,
+  type OperatorHandlers,
+} from './operator-routes.ts';
 import { registerQueueBoard } from './queue-board.ts';
 import { createScrapeMetrics } from './scrape-metrics.ts';
 
@@ -19,9 +27,11 @@ export interface AdminDeps {
   redis: Redis;
   queue: GroupQueue;
   metrics: Metrics;
-  /** The allowed call rate this process last saw. */
-  allowedRate: () => number;
   databaseUrl: string;
+  /** QUEUE_PREFIX: where the account-wide rate budget lives in Redis. */
+  prefix: string;
+  /** AFILNET_RATE_LIMIT: the allowed rate until the budget learns a lower one. */
+  rateCeiling: number;
   logger: Logger;
   /** Wired when the resync module provides an entry point; POST /resync answers 501 otherwise. */
   resync?: OperatorHandlers['resync'];
@@ -62,9 +72,12 @@ export async function startAdminServer(deps: AdminDeps, opts: AdminOptions): Pro
   });
   app.addHook('onRequest', createAccessHook(access));
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
-    const status = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500;
+    const known = operatorErrorStatus(err);
+    const status =
+      known ?? (err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500);
     if (status >= 500) logger.error({ err, req: safeRequest(request) }, 'admin request failed');
-    return reply.code(status).send({ error: status >= 500 ? 'internal error' : 'bad request', message: err.message });
+    const error = status >= 500 ? 'internal error' : status === 404 ? 'not found' : 'bad request';
+    return reply.code(status).send({ error, message: err.message });
   });
 
   registerMonitoringRoutes(app, {
@@ -73,15 +86,20 @@ export async function startAdminServer(deps: AdminDeps, opts: AdminOptions): Pro
       pool: deps.pool,
       queue: deps.queue.queue,
       registry: deps.metrics.registry,
-      allowedRate: deps.allowedRate,
+      allowedRate: async () =>
+        (await readAllowedRate(deps.redis, deps.prefix, deps.rateCeiling)).rate,
       allowedRateGauge: deps.metrics.allowedRate,
       logger,
     }),
   });
+  const stores = { pool: deps.pool, queue: deps.queue };
   registerOperatorRoutes(app, {
-    status: () => readStatus(deps.pool, deps.queue.queue),
-    retry: (selection) => retryFailed(deps.pool, deps.queue, selection),
-    approveDeletes: (groupId, by) => approveGroupDeletes(deps.pool, deps.queue, groupId, by),
+    status: () =>
+      statusReport({ ...stores, redis: deps.redis, prefix: deps.prefix, rateCeiling: deps.rateCeiling }),
+    errors: (opts) => errorReport(stores, opts),
+    retry: (selection) =>
+      retryFailed(stores, 'all' in selection ? { all: true } : { groupIds: selection.groups }),
+    approveDeletes: (groupId, by) => approveGroupDeletes(stores, groupId, by),
     ...(deps.resync ? { resync: deps.resync } : {}),
   });
   await registerQueueBoard(app, [deps.queue.queue]);

@@ -1,13 +1,23 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import type { GroupSelection } from './operator-actions.ts';
+import { UnknownGroupError } from '../operator/unknown-group.ts';
 
-/** What the operator routes call; the server wires them to the daemon's pool and queue. */
+/** The HTTP status an operator error maps to, or undefined for an unexpected one (500). */
+export function operatorErrorStatus(err: unknown): number | undefined {
+  if (err instanceof UnknownGroupError) return 404;
+  return undefined;
+}
+
+/** Which groups an operator action applies to: a list, or every group. */
+export type GroupSelection = { groups: string[] } | { all: true };
+
+/** What the operator routes call; the server wires them to src/operator with the daemon's pieces. */
 export interface OperatorHandlers {
   status(): Promise<unknown>;
+  errors(opts: { groupId?: string; limit?: number }): Promise<unknown>;
   retry(selection: GroupSelection): Promise<unknown>;
-  approveDeletes(groupId: string, approvedBy: string): Promise<{ approved: number }>;
-  /** Absent until the resync module provides one: POST /resync then answers 501. */
+  approveDeletes(groupId: string, approvedBy: string): Promise<unknown>;
+  /** Absent until the resync module is wired: POST /resync then answers 501. */
   resync?: (selection: GroupSelection, opts: { dryRun: boolean }) => Promise<unknown>;
 }
 
@@ -24,18 +34,22 @@ const resyncBody = z
   .strictObject({ ...selectionShape, dryRun: z.boolean().optional() })
   .refine(bothOrNeither, ONE_OF);
 const approveBody = z.strictObject({ approvedBy: z.string().min(1).max(200).optional() });
+const errorsQuery = z.strictObject({
+  group: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(100_000).optional(),
+});
 
 function toSelection(b: { groups?: string[] | undefined }): GroupSelection {
   return b.groups !== undefined ? { groups: b.groups } : { all: true };
 }
 
-/** Parses a JSON body with `schema`, or answers 400 with zod's reasons and returns undefined. */
-function parseBody<S extends z.ZodType>(
+/** Parses a JSON body (or a query) with `schema`, or answers 400 with zod's reasons and returns undefined. */
+function parseInput<S extends z.ZodType>(
   schema: S,
-  body: unknown,
+  input: unknown,
   reply: FastifyReply,
 ): z.infer<S> | undefined {
-  const result = schema.safeParse(body ?? {});
+  const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
   void reply.code(400).send({
     error: 'bad request',
@@ -45,14 +59,24 @@ function parseBody<S extends z.ZodType>(
 }
 
 /**
- * GET /status, POST /retry, POST /groups/:id/approve-deletes, POST /resync. Bodies are JSON and
- * checked with zod; every route is behind the token (the access hook).
+ * GET /status, GET /errors, POST /retry, POST /groups/:id/approve-deletes, POST /resync. Bodies
+ * are JSON and checked with zod; every route is behind the token (the access hook). A group id
+ * nobody knows answers 404 (see operatorErrorStatus).
  */
 export function registerOperatorRoutes(app: FastifyInstance, handlers: OperatorHandlers): void {
   app.get('/status', async () => handlers.status());
 
+  app.get('/errors', async (request, reply) => {
+    const query = parseInput(errorsQuery, request.query, reply);
+    if (query === undefined) return reply;
+    return handlers.errors({
+      ...(query.group !== undefined ? { groupId: query.group } : {}),
+      ...(query.limit !== undefined ? { limit: query.limit } : {}),
+    });
+  });
+
   app.post('/retry', async (request, reply) => {
-    const body = parseBody(retryBody, request.body, reply);
+    const body = parseInput(retryBody, request.body, reply);
     if (body === undefined) return reply;
     return handlers.retry(toSelection(body));
   });
@@ -60,19 +84,14 @@ export function registerOperatorRoutes(app: FastifyInstance, handlers: OperatorH
   app.post<{ Params: { id: string } }>(
     '/groups/:id/approve-deletes',
     async (request, reply) => {
-      const body = parseBody(approveBody, request.body, reply);
+      const body = parseInput(approveBody, request.body, reply);
       if (body === undefined) return reply;
-      const groupId = request.params.id;
-      const result = await handlers.approveDeletes(groupId, body.approvedBy ?? 'admin-api');
-      if (result.approved === 0) {
-        return reply.code(404).send({ error: 'not found', message: `group ${groupId} has no open hold` });
-      }
-      return { groupId, ...result };
+      return handlers.approveDeletes(request.params.id, body.approvedBy ?? 'admin-http');
     },
   );
 
   app.post('/resync', async (request, reply) => {
-    const body = parseBody(resyncBody, request.body, reply);
+    const body = parseInput(resyncBody, request.body, reply);
     if (body === undefined) return reply;
     if (!handlers.resync) {
       return reply.code(501).send({

@@ -12,8 +12,8 @@ export interface ScrapeMetricsDeps {
   queue: Queue;
   /** The daemon's registry: served together with the gauges made here. */
   registry: Registry;
-  /** The allowed call rate this process last saw (RateBudget.currentRate). */
-  allowedRate: () => number;
+  /** The account-wide allowed call rate, read at scrape time. */
+  allowedRate: () => Promise<number>;
   /** The daemon's own allowed-rate gauge, brought up to date at each scrape. */
   allowedRateGauge: Gauge;
   logger: Logger;
@@ -144,11 +144,20 @@ export function createScrapeMetrics(deps: ScrapeMetricsDeps): ScrapeMetrics {
     }
   }
 
+  async function readRate(): Promise<void> {
+    try {
+      deps.allowedRateGauge.set(await withTimeout(deps.allowedRate(), SCRAPE_TIMEOUT_MS, 'Redis'));
+    } catch (err) {
+      // The gauge keeps the rate the last API call saw: still true for this process.
+      scrapeErrors.inc({ source: 'redis' });
+      deps.logger.warn({ err }, 'metrics scrape could not read the allowed rate');
+    }
+  }
+
   return {
     contentType: merged.contentType,
     async render() {
-      await Promise.all([readDatabase(), readQueue()]);
-      deps.allowedRateGauge.set(deps.allowedRate());
+      await Promise.all([readDatabase(), readQueue(), readRate()]);
       return merged.metrics();
     },
   };

@@ -16,7 +16,11 @@ export function printJson(data: unknown): void {
 /** Cells are shown as text; null and undefined as a dash so empty columns stay readable. */
 function cellText(value: unknown): string {
   if (value === null || value === undefined || value === '') return '-';
-  return typeof value === 'string' ? value : String(value as number | boolean);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return String(value);
+  }
+  return JSON.stringify(value) ?? '';
 }
 
 /**
@@ -31,7 +35,9 @@ export function formatTable(
   const maxWidth = opts.maxWidth ?? 60;
   const clip = (s: string) => (s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s);
   const text = rows.map((row) => headers.map((_, i) => clip(cellText(row[i]))));
-  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number'));
+  const numeric = headers.map(
+    (_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number'),
+  );
   const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[], alignNumbers: boolean) =>
     cells

@@ -92,3 +92,25 @@ const databaseSchema = storesSchema.pick({ DATABASE_URL: true });
 /** DATABASE_URL alone, for tools that touch only Postgres (migrations, the drift check). */
 export const loadDatabaseUrl = (env: Env = processEnv()): string =>
   parse(databaseSchema, env).DATABASE_URL;
+
+const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL');
+
+const demoSchema = z
+  .object({
+    DATABASE_URL: postgresUrl.optional(),
+    DEMO_DATABASE_URL: postgresUrl.optional(),
+    REDIS_URL: storesSchema.shape.REDIS_URL,
+  })
+  .refine((c) => c.DATABASE_URL !== undefined || c.DEMO_DATABASE_URL !== undefined, {
+    message: 'set DATABASE_URL (the demo creates its own database there) or DEMO_DATABASE_URL',
+    path: ['DATABASE_URL'],
+  });
+
+export type DemoConfig = z.infer<typeof demoSchema>;
+
+/**
+ * `npm run demo`: REDIS_URL, and either DEMO_DATABASE_URL (an empty database the demo migrates
+ * and fills) or DATABASE_URL (whose server gets a throwaway demo_<random> database).
+ */
+export const loadDemoConfig = (env: Env = processEnv()): Readonly<DemoConfig> =>
+  parse(demoSchema, env);

@@ -38,10 +38,6 @@ export class ContactGroup {
     return this.columnNames;
   }
 
-  get size(): number {
-    return this.rows.size;
-  }
-
   /** Appends a column; an existing one is left as it is. */
   addColumn(name: string): void {
     if (!this.columnNames.includes(name)) this.columnNames.push(name);
@@ -121,10 +117,10 @@ export class ContactGroup {
     const row = this.rows.get(idcontact);
     if (row === undefined) return undefined;
     const cells = unpackRow(row);
-    const fields: Record<string, string> = {};
-    this.columnNames.forEach((column, index) => {
-      fields[column] = cells[index] ?? '';
-    });
+    // fromEntries defines own properties, so even a column named "__proto__" is shown.
+    const fields = Object.fromEntries(
+      this.columnNames.map((column, i) => [column, cells[i] ?? '']),
+    );
     return { idcontact, fields };
   }
 

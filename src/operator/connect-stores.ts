@@ -88,14 +88,18 @@ async function connectRedis(redisUrl: string, timeoutMs: number): Promise<Redis>
     maxRetriesPerRequest: 1,
     retryStrategy: () => null,
   });
-  // Without a listener ioredis prints every connection error; connect() reports the one we need.
-  redis.on('error', () => undefined);
+  // Without a listener ioredis prints every connection error. connect() then rejects with a bare
+  // "Connection is closed": the socket's own error (ECONNREFUSED, …) says more.
+  let socketError: unknown = null;
+  redis.on('error', (err) => {
+    socketError ??= err;
+  });
   try {
     await redis.connect();
     await redis.ping();
   } catch (err) {
     redis.disconnect();
-    throw new RedisUnreachableError(redisUrl, err);
+    throw new RedisUnreachableError(redisUrl, socketError ?? err);
   }
   return redis;
 }

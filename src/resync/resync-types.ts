@@ -35,11 +35,11 @@ export type GroupPhase =
 export interface GroupProgress {
   phase: GroupPhase;
   /** Remote contacts read so far. */
-  read?: number;
+  read?: number | undefined;
   /** Members the apply marked for the worker, and how many of them are still waiting. */
-  total?: number;
-  remaining?: number;
-  error?: string;
+  total?: number | undefined;
+  remaining?: number | undefined;
+  error?: string | undefined;
 }
 
 /** What a group's items did once applied: per kind, how many landed and how many failed. */

@@ -24,13 +24,49 @@ const IN_CALL_RETRIES = 3;
  * caller, who knows what they mean for the member.
  */
 export class ApiCaller {
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  /**
+   * @param maxInFlight calls in flight at once; at most the HTTP pool's connections, so a call
+   * that got its budget slot is sent at once instead of queueing for a socket (queued calls
+   * leave together and arrive as a burst the provider may refuse).
+   */
   constructor(
     private readonly budget: RateBudget,
     private readonly metrics: Metrics | null,
     private readonly logger: Logger,
+    private readonly maxInFlight = 8,
   ) {}
 
   async call<T>(method: AfilnetMethod, priority: Priority, fn: () => Promise<T>): Promise<T> {
+    await this.enter();
+    try {
+      return await this.callWithRetries(method, priority, fn);
+    } finally {
+      this.leave();
+    }
+  }
+
+  private async enter(): Promise<void> {
+    if (this.inFlight < this.maxInFlight) {
+      this.inFlight++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private leave(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.inFlight--;
+  }
+
+  private async callWithRetries<T>(
+    method: AfilnetMethod,
+    priority: Priority,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     for (let attempt = 0; ; ) {
       await this.budget.acquire(priority);
       const started = performance.now();

@@ -38,23 +38,37 @@ return {'0', tostring(rate)}
 
 const FEEDBACK = `
 local key = KEYS[1]
+local okKey = KEYS[2]
 local ceiling = tonumber(ARGV[1])
 local retryAfter = tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local h = redis.call('HMGET', key, 'rate', 'learned', 'blocked')
+local h = redis.call('HMGET', key, 'rate', 'learned', 'blocked', 'limited_at')
 local rate = tonumber(h[1]) or ceiling
 if rate > ceiling then rate = ceiling end
 local learned = tonumber(h[2]) or ceiling
 local floor = math.max(0.2, ceiling / 100)
+redis.call('ZREMRANGEBYSCORE', okKey, '-inf', now - 1000)
 if retryAfter >= 0 then
-  learned = math.max(floor, rate * 0.97)
+  -- What the provider accepted in the last second is the best estimate of its limit.
+  local accepted = redis.call('ZCARD', okKey)
+  local estimate = rate
+  if accepted > 0 and accepted < rate then estimate = accepted end
+  learned = math.max(floor, estimate * 0.99)
   rate = learned
+  redis.call('HSET', key, 'limited_at', now)
   local until_ = now + retryAfter
   if until_ > (tonumber(h[3]) or 0) then redis.call('HSET', key, 'blocked', until_) end
 else
-  local step
-  if rate < learned then step = learned * 0.2 else step = math.max(0.05, learned * 0.003) end
+  redis.call('ZADD', okKey, now, now .. ':' .. redis.call('HINCRBY', key, 'seq', 1))
+  redis.call('PEXPIRE', okKey, 5000)
+  -- Back to the learned level within seconds; above it, probe only after a quiet 30 s, slowly.
+  local step = 0
+  if rate < learned then
+    step = learned * 0.2
+  elseif now - (tonumber(h[4]) or 0) > 30000 then
+    step = math.max(0.05, learned * 0.01)
+  end
   rate = math.min(ceiling, rate + step / rate)
 end
 redis.call('HSET', key, 'rate', rate, 'learned', learned)
@@ -118,7 +132,14 @@ export class RateBudget {
   async feedback(outcome: { rateLimitedForMs: number } | 'ok'): Promise<void> {
     const retryAfter = outcome === 'ok' ? -1 : Math.max(0, outcome.rateLimitedForMs);
     this.currentRate = Number(
-      await this.redis.eval(FEEDBACK, 1, this.key, String(this.ceiling), String(retryAfter)),
+      await this.redis.eval(
+        FEEDBACK,
+        2,
+        this.key,
+        `${this.key}:accepted`,
+        String(this.ceiling),
+        String(retryAfter),
+      ),
     );
   }
 

@@ -1,5 +1,6 @@
 import { AfilnetApiError, AfilnetError } from '../afilnet/index.ts';
 import { mainFieldOf, type GroupShape } from '../planner/project-fields.ts';
+import { applyPendingResync } from '../resync/index.ts';
 import { TransientSyncError } from './api-caller.ts';
 import {
   clearGroupDirty,
@@ -38,6 +39,7 @@ export async function syncGroup(deps: GroupSyncDeps, groupId: string): Promise<G
   // Cleared only if no change arrived during this run (that change's run will see it).
   if (groupDirty && group.state) await clearGroupDirty(deps.pool, groupId, group.state.dirtySeq);
   if (!target) return { more: false };
+  await applyPendingResync(deps, target);
 
   const started = Date.now();
   let includeRemovals = true;

@@ -24,18 +24,25 @@ export function registerApproveDeletesCommand(program: Command): void {
     .argument('<group-id>', 'the group (groups.id)')
     .option('--json', 'print the result as JSON')
     .action(async (groupId: string, options: { json?: boolean }, command: Command) => {
-      if (groupId.trim() === '') command.error('error: <group-id> must not be empty', { exitCode: 2 });
+      if (groupId.trim() === '')
+        command.error('error: <group-id> must not be empty', { exitCode: 2 });
       const result = await withOperatorContext({ redis: true }, (ctx) =>
-        approveGroupDeletes({ pool: ctx.stores.pool, queue: queueOf(ctx) }, groupId, operatorName()),
+        approveGroupDeletes(
+          { pool: ctx.stores.pool, queue: queueOf(ctx) },
+          groupId,
+          operatorName(),
+        ),
       );
       if (options.json === true) {
         printJson(result);
       } else if (result.released === 0) {
-        printLine(`No open holds for group ${groupId}: nothing to approve. The group was queued anyway.`);
+        printLine(
+          `No open holds for group ${groupId}: nothing to approve (the group was queued anyway).`,
+        );
       } else {
         printLine(
-          `Approved ${plural(result.released, 'hold')} for group ${groupId}; ` +
-            `its deletes go ahead now (${plural(result.remarked, 'pending member')} queued).`,
+          `Approved ${plural(result.released, 'hold')} for group ${groupId}: the daemon makes the held ` +
+            `deletes now (the approval lasts one DELETE_GUARD_WINDOW_MS).`,
         );
       }
     });

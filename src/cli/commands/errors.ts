@@ -46,7 +46,13 @@ function printErrors(report: ErrorReport): void {
     printLine(
       formatTable(
         ['GROUP', 'CONTACT', 'METHOD', 'WHEN', 'ERROR'],
-        report.members.map((m) => [m.groupId, m.contactId, m.lastMethod, formatTime(m.at), m.lastError]),
+        report.members.map((m) => [
+          m.groupId,
+          m.contactId,
+          m.lastMethod,
+          formatTime(m.at),
+          m.lastError,
+        ]),
         { maxWidth: 100 },
       ),
     );
@@ -64,12 +70,16 @@ export function registerErrorsCommand(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (raw: unknown, command: Command) => {
       const parsed = optionsSchema.safeParse(raw);
-      if (!parsed.success) command.error(`error: --limit must be a positive integer`, { exitCode: 2 });
+      if (!parsed.success)
+        command.error(`error: --limit must be a positive integer`, { exitCode: 2 });
       const options = parsed.data;
       const report = await withOperatorContext({ redis: false }, ({ stores }) =>
         errorReport(
           { pool: stores.pool },
-          { limit: options.limit, ...(options.group !== undefined ? { groupId: options.group } : {}) },
+          {
+            limit: options.limit,
+            ...(options.group !== undefined ? { groupId: options.group } : {}),
+          },
         ),
       );
       if (options.json === true) printJson(report);

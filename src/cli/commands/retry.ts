@@ -5,7 +5,7 @@ import { queueOf, withOperatorContext } from '../operator-config.ts';
 import { plural, printJson, printLine } from '../output.ts';
 
 const optionsSchema = z.object({
-  group: z.array(z.string().min(1)),
+  group: z.array(z.string().min(1)).default([]),
   all: z.boolean().optional(),
   json: z.boolean().optional(),
 });
@@ -22,8 +22,7 @@ export function registerRetryCommand(program: Command): void {
     .option(
       '--group <id>',
       'retry this group (repeatable)',
-      (value: string, previous: string[]) => [...previous, value],
-      [] as string[],
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option('--all', 'retry every group')
     .option('--json', 'print the counts as JSON')

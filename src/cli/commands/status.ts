@@ -1,7 +1,14 @@
 import type { Command } from 'commander';
 import { statusReport, type StatusReport } from '../../operator/status-report.ts';
 import { withOperatorContext } from '../operator-config.ts';
-import { formatDuration, formatTable, formatTime, printJson, printLine } from '../output.ts';
+import {
+  formatDuration,
+  formatTable,
+  formatTime,
+  plural,
+  printJson,
+  printLine,
+} from '../output.ts';
 
 function printStatus(report: StatusReport): void {
   if (report.groups.length === 0) {
@@ -9,7 +16,18 @@ function printStatus(report: StatusReport): void {
   } else {
     printLine(
       formatTable(
-        ['GROUP', 'NAME', 'AFILNET', 'MEMBERS', 'SYNCED', 'PENDING', 'FAILED', 'HELD', 'STATUS', 'LAST SYNC'],
+        [
+          'GROUP',
+          'NAME',
+          'AFILNET',
+          'MEMBERS',
+          'SYNCED',
+          'PENDING',
+          'FAILED',
+          'HELD',
+          'STATUS',
+          'LAST SYNC',
+        ],
         report.groups.map((g) => [
           g.id,
           g.exists ? g.name : '(deleted)',
@@ -37,14 +55,14 @@ function printStatus(report: StatusReport): void {
       .join(', ')}`,
   );
   const { lag } = report;
-  printLine(
-    `Outbox:  ${lag.outboxRows} row(s), oldest ${formatDuration(lag.oldestOutboxAgeMs)} old; ` +
-      `${lag.dirtyMarks} dirty mark(s), oldest ${formatDuration(lag.oldestDirtyAgeMs)} old`,
-  );
+  const backlog = (n: number, noun: string, ageMs: number | null) =>
+    n === 0 ? `no ${noun}s` : `${plural(n, noun)}, oldest ${formatDuration(ageMs)} old`;
+  printLine(`Outbox:  ${backlog(lag.outboxRows, 'row', lag.oldestOutboxAgeMs)}`);
+  printLine(`Dirty:   ${backlog(lag.dirtyMarks, 'mark', lag.oldestDirtyAgeMs)}`);
   if (report.rate) {
     const { rate, ceiling, source } = report.rate;
     printLine(
-      `Rate:    ${rate.toFixed(2)} calls/s allowed (ceiling ${ceiling}` +
+      `Rate:    ${Number(rate.toFixed(2))} calls/s allowed (ceiling ${ceiling}` +
         `${source === 'ceiling' ? ', nothing learned yet' : ''})`,
     );
   }

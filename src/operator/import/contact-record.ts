@@ -4,8 +4,8 @@ export const MAX_VALUE_LENGTH = 1_000;
 const MOBILE = /^\+?\d{6,15}$/;
 // Deliberately loose: one @, no spaces, a dot in the domain. Afilnet decides the rest.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-// Postgres text cannot hold NUL, and jsonb refuses unpaired surrogates (JSON.parse allows them).
-const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
+// jsonb refuses unpaired surrogates (JSON.parse allows them); with /u only unpaired ones match.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /**
  * One row of an import file as read, before checks. `undefined` means the file has no such
@@ -40,8 +40,12 @@ const reject = (reason: string): never => {
 };
 
 function text(name: string, value: string): string {
-  if (value.length > MAX_VALUE_LENGTH) reject(`${name}: longer than ${MAX_VALUE_LENGTH} characters`);
-  if (UNSTORABLE.test(value)) reject(`${name}: contains a NUL character or invalid Unicode`);
+  if (value.length > MAX_VALUE_LENGTH)
+    reject(`${name}: longer than ${MAX_VALUE_LENGTH} characters`);
+  // Postgres text cannot hold NUL at all.
+  if (value.includes('\u0000') || LONE_SURROGATE.test(value)) {
+    reject(`${name}: contains a NUL character or invalid Unicode`);
+  }
   return value;
 }
 
@@ -75,7 +79,9 @@ function checkMain(
   return { has: true, value: s };
 }
 
-function checkAttributes(entries: [string, unknown][]): Pick<ContactRecord, 'attributes' | 'unset'> {
+function checkAttributes(
+  entries: [string, unknown][],
+): Pick<ContactRecord, 'attributes' | 'unset'> {
   const values = new Map<string, string | number | boolean | null>();
   for (const [name, value] of entries) {
     if (name.trim() === '') reject('attribute with an empty name');

@@ -31,7 +31,8 @@ function detectDelimiter(text: string): string {
 }
 
 function parseHeader(line: SourceLine): Header {
-  if (!line.utf8) throw new ImportFileError(`the CSV header (line ${line.line}) is not valid UTF-8`);
+  if (!line.utf8)
+    throw new ImportFileError(`the CSV header (line ${line.line}) is not valid UTF-8`);
   const text = line.text.replace(/^\uFEFF/, '');
   const delimiter = detectDelimiter(text);
   const state: CsvFieldState = { fields: [], field: '', inQuotes: false };
@@ -39,7 +40,14 @@ function parseHeader(line: SourceLine): Header {
     throw new ImportFileError(`the CSV header (line ${line.line}) is malformed`);
   }
   const names = state.fields.map((n) => n.trim());
-  const header: Header = { delimiter, width: names.length, id: -1, mobile: -1, email: -1, attributes: [] };
+  const header: Header = {
+    delimiter,
+    width: names.length,
+    id: -1,
+    mobile: -1,
+    email: -1,
+    attributes: [],
+  };
   const seen = new Set<string>();
   names.forEach((name, i) => {
     if (name === '') throw new ImportFileError(`column ${i + 1} of the CSV header has no name`);
@@ -69,7 +77,9 @@ function toInput(header: Header, fields: string[]): ContactInput {
  * with its first line number and the parse resumes at the next line, so one broken quote costs
  * one row rather than the rest of the file.
  */
-export async function* csvRecords(batches: AsyncIterable<SourceLine[]>): AsyncGenerator<SourceRecord[]> {
+export async function* csvRecords(
+  batches: AsyncIterable<SourceLine[]>,
+): AsyncGenerator<SourceRecord[]> {
   let header: Header | null = null;
   let open: OpenRecord | null = null;
   let out: SourceRecord[] = [];
@@ -80,7 +90,11 @@ export async function* csvRecords(batches: AsyncIterable<SourceLine[]>): AsyncGe
     const h = header as Header;
     if (lines.some((l) => !l.utf8)) out.push({ line: first.line, raw, reason: 'not valid UTF-8' });
     else if (fields.length !== h.width) {
-      out.push({ line: first.line, raw, reason: `expected ${h.width} columns, found ${fields.length}` });
+      out.push({
+        line: first.line,
+        raw,
+        reason: `expected ${h.width} columns, found ${fields.length}`,
+      });
     } else out.push({ line: first.line, raw, input: toInput(h, fields) });
   };
   // An unclosed quote: report its first line, read the lines after it again as fresh records.
@@ -88,7 +102,11 @@ export async function* csvRecords(batches: AsyncIterable<SourceLine[]>): AsyncGe
     const o = open as OpenRecord;
     open = null;
     const first = o.lines[0] as SourceLine;
-    out.push({ line: first.line, raw: first.text, reason: 'unclosed quote (or a record over 1 MB)' });
+    out.push({
+      line: first.line,
+      raw: first.text,
+      reason: 'unclosed quote (or a record over 1 MB)',
+    });
     feed(o.lines.slice(1));
   };
   const step = (l: SourceLine): void => {

@@ -88,7 +88,10 @@ async function writeBlock(copy: Writable, block: string): Promise<void> {
  * Throws ImportFileError when the file as a whole cannot be imported, UnknownGroupError for an
  * unknown group; in both cases nothing is written to the database.
  */
-export async function importContacts(deps: { pool: pg.Pool }, opts: ImportOptions): Promise<ImportSummary> {
+export async function importContacts(
+  deps: { pool: pg.Pool },
+  opts: ImportOptions,
+): Promise<ImportSummary> {
   const started = performance.now();
   const format = importFormatOf(opts.file, opts.format);
   const groupId = opts.groupId ?? null;
@@ -101,12 +104,19 @@ export async function importContacts(deps: { pool: pg.Pool }, opts: ImportOption
   );
   const input = createReadStream(opts.file, { highWaterMark: 1 << 20 });
   const lines = readLines(input, MAX_RECORD_BYTES);
-  const records: AsyncIterable<SourceRecord[]> = format === 'csv' ? csvRecords(lines) : ndjsonRecords(lines);
+  const records: AsyncIterable<SourceRecord[]> =
+    format === 'csv' ? csvRecords(lines) : ndjsonRecords(lines);
   const report = new RejectReport(opts.reportPath ?? `${opts.file}.errors.ndjson`);
   let read = 0;
   let lastProgress = 0;
   const progress = (phase: ImportProgress['phase']) =>
-    opts.onProgress?.({ phase, bytesRead: input.bytesRead, totalBytes, read, rejected: report.count });
+    opts.onProgress?.({
+      phase,
+      bytesRead: input.bytesRead,
+      totalBytes,
+      read,
+      rejected: report.count,
+    });
 
   const client = await deps.pool.connect();
   let broken: Error | undefined;

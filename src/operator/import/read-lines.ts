@@ -32,7 +32,8 @@ export async function* readLines(
 
   const make = (bytes: Buffer): SourceLine => {
     lineNo += 1;
-    const end = bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
+    const end =
+      bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
     const body = bytes.subarray(0, end);
     // A cut line may end inside a multi-byte character: judge only whole lines.
     const utf8 = oversize || isUtf8(body);

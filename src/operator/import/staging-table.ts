@@ -25,7 +25,9 @@ export const COPY_STAGING_SQL = `COPY ${STAGING_TABLE} (line, id, mobile, email,
 /** COPY's text format: backslash, tab and line breaks are escaped; everything else is literal. */
 const escapeCopy = (s: string): string =>
   /[\\\t\n\r]/.test(s)
-    ? s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'))
+    ? s.replace(/[\\\t\n\r]/g, (c) =>
+        c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+      )
     : s;
 
 /** A text[] literal: every element quoted, so commas, braces and spaces in names survive. */
@@ -86,10 +88,15 @@ export interface ApplyCounts {
  * Applies the staged rows in one transaction: contacts, then (with a group) memberships, which
  * the capture triggers turn into sync work when the transaction commits.
  */
-export async function applyStaged(client: pg.PoolClient, groupId: string | null): Promise<ApplyCounts> {
+export async function applyStaged(
+  client: pg.PoolClient,
+  groupId: string | null,
+): Promise<ApplyCounts> {
   await client.query('BEGIN');
   try {
-    const res = await client.query<{ distinct_ids: number; inserted: number; updated: number }>(UPSERT_SQL);
+    const res = await client.query<{ distinct_ids: number; inserted: number; updated: number }>(
+      UPSERT_SQL,
+    );
     const members = groupId === null ? null : await client.query(MEMBERS_SQL, [groupId]);
     await client.query('COMMIT');
     const row = res.rows[0];

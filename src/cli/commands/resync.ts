@@ -1,0 +1,116 @@
+import { hostname, userInfo } from 'node:os';
+import type { Command } from 'commander';
+import type pg from 'pg';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { loadDaemonConfig } from '../../config/config.ts';
+import { createLogger } from '../../observability/logger.ts';
+import { exampleItems, startResync, type ResyncItem, type ResyncRun } from '../../resync/index.ts';
+import { followResync } from '../../resync/follow-resync.ts';
+import { formatOutcome, formatPlanReport } from '../../resync/report-text.ts';
+import { openResyncServices } from '../../resync/resync-services.ts';
+import { printJson, printLine } from '../output.ts';
+
+const optionsSchema = z.object({
+  group: z.array(z.string().min(1)),
+  all: z.boolean().optional(),
+  dryRun: z.boolean().optional(),
+  json: z.boolean().optional(),
+});
+
+const EXAMPLES_PER_KIND = 3;
+
+/** `user@host`, as the run records who asked. */
+function whoAmI(): string {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry (some containers): the host still says where it came from.
+  }
+  return `${user}@${hostname()}`;
+}
+
+/**
+ * `afilnet-sync resync [--group <id>]… [--all] [--dry-run] [--json]`: reads the remote groups
+ * again and compares them with the database. A dry run prints what differs and exits; otherwise
+ * the running daemon applies the resync and this command follows it to the end (exit 0 when
+ * done, 1 when a group failed). Progress goes to stderr: a bar per group on a terminal, plain
+ * lines otherwise. Ctrl+C stops following, not the resync (exit 130).
+ */
+export function registerResyncCommand(program: Command): void {
+  program
+    .command('resync')
+    .description('Read groups back from Afilnet, report how they differ, and repair the difference')
+    .option(
+      '--group <id>',
+      'a group to resync; repeatable',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option('--all', 'every group that has a remote group')
+    .option('--dry-run', 'report the differences only; change nothing')
+    .option('--json', 'print the run as JSON')
+    .action(async (raw: unknown) => {
+      const options = optionsSchema.parse(raw);
+      const config = loadDaemonConfig();
+      // Logs go to stderr and only when something is wrong: stdout holds the report.
+      const logger = createLogger({ level: 'warn', name: 'afilnet-sync-resync' }, pino.destination(2));
+      const services = await openResyncServices(config, logger);
+      try {
+        const started = await startResync(services, {
+          groups: options.group,
+          all: options.all === true,
+          dryRun: options.dryRun === true,
+          startedBy: whoAmI(),
+        });
+        const run = started.dryRun ? started : await follow(services.pool, started, options.json);
+        const examples: ResyncItem[] = [];
+        for (const groupId of run.groupIds) {
+          examples.push(...(await exampleItems(services.pool, run.id, groupId, EXAMPLES_PER_KIND)));
+        }
+        if (options.json) printJson({ ...run, examples });
+        else printLine(run.dryRun ? formatPlanReport(run, examples) : formatOutcome(run));
+        // 130: following was interrupted (Ctrl+C) before the daemon finished.
+        const finished = run.status !== 'planning' && run.status !== 'applying';
+        process.exitCode = run.status === 'failed' ? 1 : finished ? 0 : 130;
+      } finally {
+        await services.close();
+      }
+    });
+}
+
+async function follow(
+  pool: pg.Pool,
+  run: ResyncRun,
+  json: boolean | undefined,
+): Promise<ResyncRun> {
+  const members = await pool.query<{ group_id: string; n: number }>(
+    `SELECT group_id, count(*)::int AS n FROM group_members WHERE group_id = ANY($1::text[])
+     GROUP BY group_id`,
+    [run.groupIds],
+  );
+  if (!json) {
+    process.stderr.write(
+      `Resync run ${run.id} requested for ${run.groupIds.join(', ')}; the daemon applies it. ` +
+        'Ctrl+C stops following (the resync goes on).\n',
+    );
+  }
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    return await followResync(
+      pool,
+      run.id,
+      Object.fromEntries(members.rows.map((r) => [r.group_id, r.n])),
+      {
+        out: process.stderr,
+        tty: process.stdout.isTTY && process.stderr.isTTY && !json,
+        signal: stop.signal,
+      },
+    );
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}

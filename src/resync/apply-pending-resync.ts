@@ -1,0 +1,76 @@
+import { AfilnetApiError, AfilnetError } from '../afilnet/index.ts';
+import { TransientSyncError } from '../sync/api-caller.ts';
+import type { SyncTarget } from '../sync/sync-group-members.ts';
+import { GroupBusyError, lockGroup } from './group-lock.ts';
+import { planGroup, type PlanDeps } from './plan-group.ts';
+import { appendRunError, patchGroupProgress } from './resync-store.ts';
+
+/** How long a worker waits for a dry run of the same group to finish before retrying later. */
+const LOCK_WAIT_MS = 120_000;
+
+/**
+ * The worker's hook, called right after the group is reconciled: when a resync was requested for
+ * the group (sync_group_state.resync_run_id), reads the remote group again and, in one
+ * transaction, makes the sync state say what Afilnet really holds and marks the members that
+ * need a call. The member loop that follows in the same run then repairs them at bulk priority,
+ * so the resync never races the group's own sync. Does nothing (one indexed read) otherwise.
+ *
+ * Retryable failures throw (the job is retried, the request stays pending); a refusal by
+ * Afilnet ends the resync of this group as failed and lets the ordinary sync go on.
+ */
+export async function applyPendingResync(deps: PlanDeps, target: SyncTarget): Promise<void> {
+  const { pool } = deps;
+  const pending = await pool.query<{ run_id: string }>(
+    `SELECT resync_run_id::text AS run_id FROM sync_group_state
+     WHERE group_id = $1 AND resync_run_id IS NOT NULL`,
+    [target.groupId],
+  );
+  const runId = pending.rows[0]?.run_id;
+  if (runId === undefined) return;
+
+  const lock = await lockGroup(pool, target.groupId, LOCK_WAIT_MS).catch((err: unknown) => {
+    if (err instanceof GroupBusyError) throw new TransientSyncError(err.message);
+    throw err;
+  });
+  try {
+    // Read again under the lock: a job that ran twice must not apply the same request twice.
+    const still = await lock.client.query(
+      'SELECT 1 FROM sync_group_state WHERE group_id = $1 AND resync_run_id = $2',
+      [target.groupId, runId],
+    );
+    if (still.rowCount === 0) return;
+    const logger = deps.logger.child({ resyncRunId: runId });
+    await planGroup({ ...deps, logger }, lock.client, {
+      runId,
+      groupId: target.groupId,
+      remoteId: target.remoteId,
+      shape: target.shape,
+      apply: true,
+    });
+  } catch (err) {
+    if (err instanceof AfilnetApiError) {
+      await abandonGroup(deps, runId, target.groupId, `${err.method} failed: ${err.code}`);
+      return;
+    }
+    if (err instanceof AfilnetError) throw new TransientSyncError(err.message);
+    throw err;
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Ends one group's part of a run as failed and clears its request, so a new one may be made. */
+async function abandonGroup(
+  deps: PlanDeps,
+  runId: string,
+  groupId: string,
+  error: string,
+): Promise<void> {
+  deps.logger.warn({ runId, groupId, error }, 'resync of the group failed');
+  await deps.pool.query(
+    'UPDATE sync_group_state SET resync_run_id = NULL WHERE group_id = $1 AND resync_run_id = $2',
+    [groupId, runId],
+  );
+  await patchGroupProgress(deps.pool, runId, groupId, { phase: 'failed', error });
+  await appendRunError(deps.pool, runId, `group ${groupId}: ${error}`);
+}

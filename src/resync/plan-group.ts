@@ -1,0 +1,133 @@
+import type pg from 'pg';
+import type { AfilnetClient } from '../afilnet/index.ts';
+import type { Logger } from '../observability/logger.ts';
+import { mainFieldOf, type GroupShape } from '../planner/project-fields.ts';
+import type { ApiCaller } from '../sync/api-caller.ts';
+import { correctState } from './correct-state.ts';
+import { diffTableSql, INSERT_ITEMS_SQL, NAME_DELETE_ROWS_SQL } from './diff-sql.ts';
+import { countItems, patchGroupProgress, setGroupCounts } from './resync-store.ts';
+import type { KindCounts } from './resync-types.ts';
+import { stageRemoteContacts } from './stage-remote.ts';
+
+/** What planning a group needs: the database, and the Afilnet client behind the shared budget. */
+export interface PlanDeps {
+  pool: pg.Pool;
+  client: AfilnetClient;
+  caller: ApiCaller;
+  logger: Logger;
+}
+
+export interface GroupToPlan {
+  runId: string;
+  groupId: string;
+  remoteId: string;
+  /** The group as the database declares it: type and fields, main field included. */
+  shape: GroupShape;
+  /** Apply (inside the group's worker) rather than only report. */
+  apply: boolean;
+}
+
+/** What a plan found, and for an apply, how many members it handed to the worker. */
+export interface GroupPlan {
+  counts: KindCounts;
+  read: number;
+  marked: number;
+}
+
+// A full diff sorts and hashes the group twice over; more memory keeps that off disk.
+const DIFF_WORK_MEM = '128MB';
+
+/**
+ * Reads one remote group through the shared rate budget (bulk priority), diffs it against the
+ * database and stores the items, on `conn` — a session that holds the group's resync lock.
+ * Reading, diffing, storing and (when applying) correcting the sync state happen in ONE
+ * transaction: a crash at any point leaves no half-applied plan, and staged rows are never seen
+ * by another session. Columns are repaired first when applying, so the member diff compares
+ * every field of the group and the worker never sends values to a column that is missing.
+ */
+export async function planGroup(
+  deps: PlanDeps,
+  conn: pg.PoolClient,
+  group: GroupToPlan,
+): Promise<GroupPlan> {
+  const { runId, groupId, remoteId, shape, apply } = group;
+  const main = mainFieldOf(shape.type);
+  const wanted = [...new Set([main, ...shape.fields])];
+  await patchGroupProgress(deps.pool, runId, groupId, { phase: 'reading', read: 0 });
+
+  let columns = await deps.caller.call('getgroupcolumns', 'bulk', () =>
+    deps.client.getgroupcolumns(remoteId),
+  );
+  const addColumns = wanted.filter((f) => !columns.includes(f));
+  const deleteColumns = columns.filter((f) => !wanted.includes(f) && f !== main);
+  if (apply) {
+    for (const f of addColumns) {
+      await deps.caller.call('addcolumntogroup', 'bulk', () =>
+        deps.client.addcolumntogroup(remoteId, f),
+      );
+    }
+    for (const f of deleteColumns) {
+      await deps.caller.call('deletecolumnfromgroup', 'bulk', () =>
+        deps.client.deletecolumnfromgroup(remoteId, f),
+      );
+    }
+    columns = wanted;
+  }
+  // A dry run compares only the columns both sides have; the others are column items.
+  const compared = wanted.filter((f) => columns.includes(f));
+
+  await conn.query('BEGIN');
+  try {
+    await conn.query(`SELECT set_config('work_mem', $1, true)`, [DIFF_WORK_MEM]);
+    const read = await deps.caller.call('getcontacts', 'bulk', () =>
+      stageRemoteContacts(conn, deps.client.streamContacts(remoteId), {
+        runId,
+        groupId,
+        mainField: main,
+        onRead: (n) => patchGroupProgress(deps.pool, runId, groupId, { read: n }),
+      }),
+    );
+    await patchGroupProgress(deps.pool, runId, groupId, { phase: 'diffing', read });
+    await conn.query(diffTableSql(compared), [runId, groupId, main, compared]);
+    for (const sql of NAME_DELETE_ROWS_SQL) await conn.query(sql);
+    // A plan made again (the apply after a dry run of the same run) replaces the earlier one.
+    await conn.query('DELETE FROM sync_resync_items WHERE run_id = $1 AND group_id = $2', [
+      runId,
+      groupId,
+    ]);
+    await conn.query(INSERT_ITEMS_SQL, [runId, groupId]);
+    await conn.query(
+      `INSERT INTO sync_resync_items (run_id, group_id, kind, main_value)
+       SELECT $1, $2, 'add_column', unnest($3::text[])
+       UNION ALL SELECT $1, $2, 'delete_column', unnest($4::text[])`,
+      [runId, groupId, addColumns, deleteColumns],
+    );
+    const marked = apply ? await correctState(conn, groupId, runId, wanted) : 0;
+    await conn.query('DELETE FROM sync_resync_remote WHERE run_id = $1 AND group_id = $2', [
+      runId,
+      groupId,
+    ]);
+    const counts = await countItems(conn, runId, groupId);
+    await setGroupCounts(conn, runId, groupId, counts);
+    if (apply) {
+      // The request flag is cleared in the transaction that applies it: a crash before the
+      // commit leaves it set, and the group's next run plans again from a fresh read.
+      await conn.query(
+        'UPDATE sync_group_state SET resync_run_id = NULL WHERE group_id = $1 AND resync_run_id = $2',
+        [groupId, runId],
+      );
+      await conn.query(
+        `UPDATE sync_resync_runs SET status = 'applying' WHERE id = $1 AND status = 'planning'`,
+        [runId],
+      );
+    }
+    const phase = apply ? { phase: 'applying' as const, total: marked, remaining: marked } : {};
+    await patchGroupProgress(conn, runId, groupId, { phase: 'planned', ...phase });
+    await conn.query('COMMIT');
+    deps.logger.info({ runId, groupId, read, counts, marked, apply }, 'resync planned');
+    return { counts, read, marked };
+  } catch (err) {
+    await conn.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
