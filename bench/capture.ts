@@ -195,11 +195,11 @@ async function main(): Promise<void> {
     console.log(
       `\nBulk insert: ${CONTACTS} contacts + ${CONTACTS * 2} memberships, one transaction, median of ${RUNS}`,
     );
-    console.table(insert);
+    console.table(insert.map((r) => ({ ...r, runsMs: r.runsMs.join(' ') })));
     console.log(
       `Relay: OutboxRelay.drain() into GroupQueue, batch ${RELAY_BATCH}, median of ${RUNS}`,
     );
-    console.table(relaySummary);
+    console.table(relaySummary.map((r) => ({ ...r, runsMs: r.runsMs.join(' ') })));
     const verdict = {
       triggerOverhead: insert.find((r) => r.variant === 'on')?.overhead ?? null,
       triggerOverheadTarget: 1.3,

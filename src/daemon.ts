@@ -63,6 +63,7 @@ export async function startDaemon(config: Readonly<DaemonConfig>, logger: Logger
       limits: { maxFieldLength: config.MAX_FIELD_LENGTH },
       chunkSize: Math.max(config.AFILNET_BATCH_SIZE * 4, 2_000),
       sliceMs: 10_000,
+      bulkYieldMs: 2_000,
     },
     { connection, prefix: config.QUEUE_PREFIX, concurrency: config.SYNC_CONCURRENCY, queue, logger },
   );

@@ -67,6 +67,19 @@ describe('addcontact and getcontact', () => {
     });
   });
 
+  it('handles columns named like JavaScript object properties as plain names', async () => {
+    const idgroup = await newGroup('mobile,__proto__,constructor');
+    const id = await add(idgroup, 'mobile:1,__proto__:p,constructor:c');
+    const body = new URLSearchParams({ class: 'group', user: 'demo', password: 'demo' });
+    body.set('method', 'getcontact');
+    body.set('idgroup', idgroup);
+    body.set('idcontact', String(id));
+    const res = await fetch(`${emulator.url}/api/http/`, { method: 'POST', body });
+    expect(await res.text()).toBe(
+      `{"status":"SUCCESS","result":{"idcontact":${id},"fields":{"mobile":"1","__proto__":"p","constructor":"c"}}}`,
+    );
+  });
+
   it('ignores fields that are not columns of the group', async () => {
     const idgroup = await newGroup();
     const id = await add(idgroup, 'mobile:34600000001,age:40,name:Ann');

@@ -19,10 +19,9 @@ export const GROUPS = [
 ] as const;
 
 /**
- * Records that cannot be synced, on purpose: `bad-no-mobile` has no mobile (fails in the two
- * mobile groups it is in... only Customers here; Newsletter is an email group, where it is fine),
- * `bad-too-long` has a 300-character name (over MAX_FIELD_LENGTH's default 255) in both groups
- * it is in. So three memberships fail, each with its reason recorded.
+ * Memberships that cannot be synced, on purpose. `bad-no-mobile` has no mobile: it fails in
+ * Customers (a mobile group) and syncs in Newsletter (an email group). `bad-too-long` has a
+ * 300-character name, over MAX_FIELD_LENGTH's default of 255: it fails in both its groups.
  */
 export const EXPECTED_FAILURES = 3;
 
@@ -94,16 +93,17 @@ async function updateCounting(c: pg.PoolClient, update: string): Promise<number>
 }
 
 /**
- * Phase two, day-to-day changes: renames (seen by every group), city changes (seen by Customers
- * only), a CRM score nobody syncs, memberships removed from Customers, and contacts deleted.
- * The selections are disjoint (different residues mod 5), so each change counts once.
+ * Phase two, day-to-day changes: renames of contacts in all three groups, city changes (a column
+ * only Customers has), a CRM score no group syncs, memberships removed from Customers, and
+ * contacts deleted. The selections are disjoint (distinct residues mod 20; the removals' mod 5
+ * residue is unused by the others), so each change is counted once.
  */
 export async function changeDataset(pool: pg.Pool, contacts: number): Promise<NaiveCalls> {
   return inTransaction(pool, async (c) => {
     const renamed = await updateCounting(
       c,
       `UPDATE contacts SET attributes = attributes || jsonb_build_object('name', 'Renamed ' || id)
-       WHERE id IN (${ids(contacts, 'i % 20 = 1')})`,
+       WHERE id IN (${ids(contacts, 'i % 20 = 10')})`,
     );
     const moved = await updateCounting(
       c,

@@ -19,13 +19,12 @@ export class RemoteIndex {
     private readonly caller: ApiCaller,
     private readonly remoteGroupId: string,
     private readonly mainField: string,
-    private readonly priority: Priority,
   ) {}
 
   /** Every remote contact holding this main value (more than one means remote duplicates). */
-  async find(main: string): Promise<RemoteEntry[]> {
+  async find(main: string, priority: Priority): Promise<RemoteEntry[]> {
     if (!this.byMain) {
-      const loading = this.load();
+      const loading = this.load(priority);
       this.byMain = loading;
       // A failed read is not cached: the next call reads again.
       loading.catch(() => {
@@ -40,9 +39,9 @@ export class RemoteIndex {
     this.byMain = null;
   }
 
-  private async load(): Promise<Map<string, RemoteEntry[]>> {
+  private async load(priority: Priority): Promise<Map<string, RemoteEntry[]>> {
     const map = new Map<string, RemoteEntry[]>();
-    await this.caller.call('getcontacts', this.priority, async () => {
+    await this.caller.call('getcontacts', priority, async () => {
       map.clear();
       for await (const contact of this.client.streamContacts(this.remoteGroupId)) {
         const main = contact.fields[this.mainField];

@@ -25,7 +25,7 @@ import {
   type StateWrite,
 } from './member-store.ts';
 import type { Priority } from './rate-budget.ts';
-import { RemoteIndex } from './remote-index.ts';
+import type { RemoteIndex } from './remote-index.ts';
 
 export interface MemberSyncDeps {
   pool: pg.Pool;
@@ -36,12 +36,16 @@ export interface MemberSyncDeps {
   batchSize: number;
   concurrency: number;
   limits: PlanLimits;
+  /** How long a chunk of bulk work runs before it yields to live changes. */
+  bulkYieldMs: number;
 }
 
 export interface SyncTarget {
   groupId: string;
   remoteId: string;
   shape: GroupShape;
+  /** The remote group read at most once per job run, shared by its chunks. */
+  index: RemoteIndex;
 }
 
 type Op<K extends MemberOp['kind']> = Extract<MemberOp, { kind: K }> & { seq: string; bulk: boolean };
@@ -87,7 +91,9 @@ export async function syncGroupMembers(
   const main = mainFieldOf(target.shape.type);
   const priorityOf = (bulk: boolean): Priority => (bulk ? 'bulk' : 'live');
   const chunkPriority = priorityOf(rows.every((r) => r.bulk));
-  const index = new RemoteIndex(deps.client, deps.caller, target.remoteId, main, chunkPriority);
+  // Bulk work stops taking new calls after a short while, so live changes are read next.
+  const yieldAt = chunkPriority === 'bulk' ? Date.now() + deps.bulkYieldMs : Infinity;
+  const index = target.index;
   const done: { contactId: string; seq: string }[] = [];
   const writes: StateWrite[] = [];
   const failures: { contactId: string; method: string | null; error: string }[] = [];
@@ -152,7 +158,7 @@ export async function syncGroupMembers(
   // Unknown ids and uncertain adds are settled with one read of the remote group.
   try {
     for (const op of liveResolves) {
-      const found = (await index.find(op.main))[0];
+      const found = (await index.find(op.main, chunkPriority))[0];
       if (!found) {
         liveAdds.push({ ...op, kind: 'add' });
         continue;
@@ -168,12 +174,12 @@ export async function syncGroupMembers(
     }
     for (const op of modifies) {
       if (op.remoteId !== null) continue;
-      const found = (await index.find(op.previousMain ?? op.main))[0];
+      const found = (await index.find(op.previousMain ?? op.main, chunkPriority))[0];
       if (found) op.remoteId = found.idcontact;
     }
     for (const op of deletes) {
       if (op.remoteId !== null || op.main === null) continue;
-      const found = (await index.find(op.main))[0];
+      const found = (await index.find(op.main, chunkPriority))[0];
       if (found) op.remoteId = found.idcontact;
     }
   } catch (err) {
@@ -201,16 +207,17 @@ export async function syncGroupMembers(
     admittedDeletes = [];
   }
 
-  for (let i = 0; i < liveAdds.length; i += deps.batchSize) {
+  for (let i = 0; i < liveAdds.length && Date.now() < yieldAt; i += deps.batchSize) {
     await addBatch(liveAdds.slice(i, i + deps.batchSize));
   }
-  await runLimited([...sendModifies, ...admittedDeletes], deps.concurrency, async (op) => {
+  const calls = Date.now() < yieldAt ? [...sendModifies, ...admittedDeletes] : [];
+  await runLimited(calls, deps.concurrency, yieldAt, async (op) => {
     if (op.kind === 'modify') await modify(op);
     else await remove(op);
   });
   const deleted = admittedDeletes.filter((op) => forget.includes(op.contactId)).length;
   await deps.guard.recordDeletes(groupId, deleted);
-  const progressed = done.length > 0 || writes.length > 0;
+  const progressed = done.length > 0 || writes.length > 0 || forget.length > 0;
   await flush();
   return { transient, held, progressed };
 
@@ -323,10 +330,15 @@ function pick(fields: Record<string, string>, names: string[]): FieldValues {
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
-async function runLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function runLimited<T>(
+  items: T[],
+  limit: number,
+  stopAt: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++] as T);
+    while (next < items.length && Date.now() < stopAt) await fn(items[next++] as T);
   });
   await Promise.all(lanes);
 }

@@ -11,6 +11,7 @@ import {
   type GroupSnapshot,
 } from './group-state-store.ts';
 import { loadDirtyMembers } from './member-store.ts';
+import { RemoteIndex } from './remote-index.ts';
 import { syncGroupMembers, type MemberSyncDeps } from './sync-group-members.ts';
 
 export interface GroupSyncDeps extends MemberSyncDeps {
@@ -35,10 +36,15 @@ export async function syncGroup(deps: GroupSyncDeps, groupId: string): Promise<G
     await deleteRemoteGroup(deps, groupId, group);
     return { more: false };
   }
-  const target = await reconcileGroup(deps, groupId, group, groupDirty);
+  const reconciled = await reconcileGroup(deps, groupId, group, groupDirty);
   // Cleared only if no change arrived during this run (that change's run will see it).
   if (groupDirty && group.state) await clearGroupDirty(deps.pool, groupId, group.state.dirtySeq);
-  if (!target) return { more: false };
+  if (!reconciled) return { more: false };
+  const main = mainFieldOf(reconciled.shape.type);
+  const target = {
+    ...reconciled,
+    index: new RemoteIndex(deps.client, deps.caller, reconciled.remoteId, main),
+  };
   await applyPendingResync(deps, target);
 
   const started = Date.now();

@@ -80,7 +80,7 @@ CREATE TABLE "sync_group_state" (
     "name" TEXT,
     "synced_fields" TEXT[],
     "synced_country" TEXT,
-    "dirty" BOOLEAN NOT NULL DEFAULT true,
+    "dirty" BOOLEAN NOT NULL DEFAULT false,
     "dirty_seq" BIGINT NOT NULL DEFAULT 0,
     "status" TEXT NOT NULL DEFAULT 'ok',
     "last_error" TEXT,

@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AfilnetClient } from '../src/afilnet/index.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import {
+  checkResyncProgress,
+  startResync,
+  type ResyncRun,
+  type ResyncServices,
+} from '../src/resync/index.ts';
+import { ApiCaller } from '../src/sync/api-caller.ts';
+import {
+  compareWithEmulator,
+  createHarness,
+  emulatorCalls,
+  emulatorState,
+  waitFor,
+  type Harness,
+} from './support/harness.ts';
+import { drained } from './support/sync-helpers.ts';
+
+/** Resync services on the running daemon's own pool, queue and rate budget. */
+function servicesOf(h: Harness, client: AfilnetClient): ResyncServices {
+  const daemon = h.daemon;
+  if (!daemon) throw new Error('start the daemon first');
+  const logger = createLogger({ level: 'silent' });
+  return {
+    pool: daemon.pool,
+    queue: daemon.queue,
+    client,
+    caller: new ApiCaller(daemon.budget, null, logger),
+    logger,
+  };
+}
+
+/** Calls by method made while `work` ran. */
+async function callsDuring(h: Harness, work: () => Promise<unknown>): Promise<Record<string, number>> {
+  const before = (await emulatorCalls(h.emulator.url)).byMethod;
+  await work();
+  const after = (await emulatorCalls(h.emulator.url)).byMethod;
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([m, n]) => [m, n - (before[m] ?? 0)] as const)
+      .filter(([, n]) => n > 0),
+  );
+}
+
+/** Requests a resync and waits until the daemon has applied it and drained. */
+async function applyResync(h: Harness, services: ResyncServices, groups: string[]): Promise<ResyncRun> {
+  const started = await startResync(services, { groups, dryRun: false, startedBy: 'test@host' });
+  let run = started;
+  await waitFor(
+    async () => {
+      run = await checkResyncProgress(services.pool, started.id);
+      return run.status === 'done' || run.status === 'failed';
+    },
+    60_000,
+    'the resync to be applied',
+  );
+  await waitFor(() => drained(h), 30_000, 'the sync to drain');
+  return run;
+}
+
+async function remoteGroup(h: Harness, idgroup: string) {
+  const group = (await emulatorState(h.emulator.url)).find((g) => String(g.idgroup) === idgroup);
+  if (!group) throw new Error(`no remote group ${idgroup}`);
+  return group;
+}
+
+describe('resync of a group that drifted behind the daemon’s back', () => {
+  let h: Harness;
+  let client: AfilnetClient;
+  let remoteId: string;
+  beforeAll(async () => {
+    h = await createHarness({ env: { DELETE_GUARD_PERCENT: '100' } });
+    client = AfilnetClient.fromConfig(h.config);
+    await h.db.query(`
+      INSERT INTO groups (id, name, type, fields) VALUES ('g1', 'Customers', 'mobile', '{mobile,name,city}');
+      INSERT INTO contacts (id, mobile, attributes)
+        SELECT 'c' || i, '3461' || lpad(i::text, 7, '0'),
+               jsonb_build_object('name', 'Name ' || i) ||
+               CASE WHEN i <= 10 THEN jsonb_build_object('city', 'City ' || i) ELSE '{}' END
+        FROM generate_series(1, 200) i;
+      INSERT INTO group_members SELECT 'g1', 'c' || i FROM generate_series(1, 200) i;`);
+    await h.startDaemon();
+    await waitFor(() => drained(h), 30_000, 'the first sync');
+    expect(await compareWithEmulator(h)).toEqual([]);
+    const res = await h.db.query<{ afilnet_id: string }>(`SELECT afilnet_id FROM groups WHERE id = 'g1'`);
+    remoteId = res.rows[0]?.afilnet_id ?? '';
+
+    // Drift made in Afilnet directly: 5 contacts deleted, 4 names changed, 3 strangers added,
+    // the city column removed.
+    const byMobile = new Map(
+      (await remoteGroup(h, remoteId)).contacts.map((c) => [c.fields.mobile, String(c.idcontact)]),
+    );
+    const idOf = (i: number) => byMobile.get(`3461${String(i).padStart(7, '0')}`) as string;
+    for (const i of [21, 22, 23, 24, 25]) await client.deletecontact(remoteId, idOf(i));
+    for (const i of [31, 32, 33, 34]) await client.modifycontact(remoteId, idOf(i), { name: 'Changed' });
+    await client.addcontactlist(remoteId, [
+      { mobile: '34699000001', name: 'Stranger 1' },
+      { mobile: '34699000002', name: 'Stranger 2' },
+      { mobile: '34699000003', name: 'Stranger 3' },
+    ]);
+    await client.deletecolumnfromgroup(remoteId, 'city');
+  });
+  afterAll(async () => {
+    await client?.close();
+    await h?.close();
+  });
+
+  it('reports exactly the drift in a dry run, with read calls only', async () => {
+    const services = servicesOf(h, client);
+    let run: ResyncRun | undefined;
+    const calls = await callsDuring(h, async () => {
+      run = await startResync(services, { groups: ['g1'], dryRun: true, startedBy: 'test@host' });
+    });
+    expect(run?.status).toBe('planned');
+    expect(run?.counts.g1).toEqual({ add: 5, modify: 4, delete: 3, add_column: 1 });
+    expect(calls).toEqual({ getgroupcolumns: 1, getcontacts: 1 });
+    const items = await h.db.query<{ kind: string; main_value: string; detail: unknown }>(
+      `SELECT kind, main_value, detail FROM sync_resync_items WHERE run_id = $1 AND kind = 'modify'
+       ORDER BY main_value LIMIT 1`,
+      [run?.id],
+    );
+    expect(items.rows[0]).toEqual({
+      kind: 'modify',
+      main_value: '34610000031',
+      detail: { changes: { name: { local: 'Name 31', remote: 'Changed' } } },
+    });
+    // A dry run changes nothing: no request flag, no dirty mark.
+    const flags = await h.db.query(`SELECT 1 FROM sync_group_state WHERE resync_run_id IS NOT NULL`);
+    expect(flags.rowCount).toBe(0);
+    expect(await compareWithEmulator(h)).not.toEqual([]);
+  });
+
+  it('restores equality when applied, with one call per repair', async () => {
+    const services = servicesOf(h, client);
+    let run: ResyncRun | undefined;
+    const calls = await callsDuring(h, async () => {
+      run = await applyResync(h, services, ['g1']);
+    });
+    expect(run?.status).toBe('done');
+    expect(await compareWithEmulator(h)).toEqual([]);
+    expect((await remoteGroup(h, remoteId)).fields).toContain('city');
+    // The 10 members holding a city get it back once the column is re-added.
+    expect(run?.counts.g1).toEqual({ add: 5, modify: 14, delete: 3, add_column: 1 });
+    expect(run?.applied.g1).toEqual({
+      applied: { add: 5, modify: 14, delete: 3, add_column: 1 },
+      failed: {},
+    });
+    expect(calls).toEqual({
+      getgroupcolumns: 1,
+      addcolumntogroup: 1,
+      getcontacts: 1,
+      addcontactlist: 1,
+      modifycontact: 14,
+      deletecontact: 3,
+    });
+    const kept = await h.db.query(
+      `SELECT started_by, dry_run, finished_at IS NOT NULL AS finished FROM sync_resync_runs WHERE id = $1`,
+      [run?.id],
+    );
+    expect(kept.rows[0]).toEqual({ started_by: 'test@host', dry_run: false, finished: true });
+  });
+
+  it('makes only read calls and applies nothing when run again', async () => {
+    const services = servicesOf(h, client);
+    let run: ResyncRun | undefined;
+    const calls = await callsDuring(h, async () => {
+      run = await applyResync(h, services, ['g1']);
+    });
+    expect(calls).toEqual({ getgroupcolumns: 1, getcontacts: 1 });
+    expect(run?.counts.g1).toEqual({});
+    expect(run?.progress.g1).toMatchObject({ phase: 'done', total: 0 });
+  });
+
+  it('refuses a second request while one is pending for the group', async () => {
+    const services = servicesOf(h, client);
+    await h.stopDaemon();
+    await h.startDaemon();
+    // Held back: the flag is set but the worker has not run yet.
+    await h.db.query(`UPDATE sync_group_state SET resync_run_id = 999999 WHERE group_id = 'g1'`);
+    try {
+      await expect(
+        startResync(servicesOf(h, client), { groups: ['g1'], dryRun: true, startedBy: 't' }),
+      ).rejects.toThrow(/g1: resync run 999999 is still pending/);
+    } finally {
+      await services.pool.query(`UPDATE sync_group_state SET resync_run_id = NULL WHERE group_id = 'g1'`);
+    }
+    await expect(
+      startResync(servicesOf(h, client), { groups: ['nope'], dryRun: true, startedBy: 't' }),
+    ).rejects.toThrow(/nope: no such group/);
+  });
+});
