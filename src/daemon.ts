@@ -27,11 +27,17 @@ export interface RunningDaemon {
 }
 
 /** Wires config → dependencies → relay and workers. The only place that composes the daemon. */
-export async function startDaemon(config: Readonly<DaemonConfig>, logger: Logger): Promise<RunningDaemon> {
+export async function startDaemon(
+  config: Readonly<DaemonConfig>,
+  logger: Logger,
+): Promise<RunningDaemon> {
   // Before connecting anything: an admin server exposed without a token is a deploy mistake.
   assertAdminExposureAllowed(config.ADMIN_HOST, config.ADMIN_TOKEN);
   await assertMigrated(config.DATABASE_URL);
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.SYNC_CONCURRENCY + 4 });
+  const pool = new pg.Pool({
+    connectionString: config.DATABASE_URL,
+    max: config.SYNC_CONCURRENCY + 4,
+  });
   pool.on('error', (err) => logger.warn({ err }, 'idle Postgres connection failed'));
   const redisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true } as const;
   const redis = new Redis(config.REDIS_URL, redisOptions);
@@ -39,8 +45,11 @@ export async function startDaemon(config: Readonly<DaemonConfig>, logger: Logger
   const connection = new Redis(config.REDIS_URL, redisOptions);
   connection.on('error', () => undefined);
   const metrics = createMetrics();
-  const budget = new RateBudget(redis, config.QUEUE_PREFIX, config.AFILNET_RATE_LIMIT, (ms, priority) =>
-    metrics.budgetWaitSeconds.inc({ priority }, ms / 1000),
+  const budget = new RateBudget(
+    redis,
+    config.QUEUE_PREFIX,
+    config.AFILNET_RATE_LIMIT,
+    (ms, priority) => metrics.budgetWaitSeconds.inc({ priority }, ms / 1000),
   );
   const client = AfilnetClient.fromConfig(config);
   const caller = new ApiCaller(budget, metrics, logger, config.AFILNET_CONNECTIONS);
@@ -50,7 +59,12 @@ export async function startDaemon(config: Readonly<DaemonConfig>, logger: Logger
     floor: config.DELETE_GUARD_FLOOR,
     windowMs: config.DELETE_GUARD_WINDOW_MS,
   });
-  const queue = new GroupQueue(connection, config.QUEUE_PREFIX, config.BATCH_WINDOW_MS, config.SYNC_MAX_ATTEMPTS);
+  const queue = new GroupQueue(
+    connection,
+    config.QUEUE_PREFIX,
+    config.BATCH_WINDOW_MS,
+    config.SYNC_MAX_ATTEMPTS,
+  );
   const worker = createGroupWorker(
     {
       pool,
@@ -65,7 +79,13 @@ export async function startDaemon(config: Readonly<DaemonConfig>, logger: Logger
       sliceMs: 10_000,
       bulkYieldMs: 2_000,
     },
-    { connection, prefix: config.QUEUE_PREFIX, concurrency: config.SYNC_CONCURRENCY, queue, logger },
+    {
+      connection,
+      prefix: config.QUEUE_PREFIX,
+      concurrency: config.SYNC_CONCURRENCY,
+      queue,
+      logger,
+    },
   );
   const relay = new OutboxRelay({
     pool,
@@ -117,7 +137,10 @@ export async function startDaemon(config: Readonly<DaemonConfig>, logger: Logger
     await stopPipeline();
     throw err;
   }
-  logger.info({ prefix: config.QUEUE_PREFIX, rateLimit: config.AFILNET_RATE_LIMIT }, 'afilnet-sync started');
+  logger.info(
+    { prefix: config.QUEUE_PREFIX, rateLimit: config.AFILNET_RATE_LIMIT },
+    'afilnet-sync started',
+  );
 
   return {
     metrics,

@@ -16,6 +16,7 @@ const json = { ...auth, 'content-type': 'application/json' };
 const PROTECTED: [method: string, path: string, body?: unknown][] = [
   ['GET', '/metrics'],
   ['GET', '/status'],
+  ['GET', '/errors'],
   ['POST', '/retry', { all: true }],
   ['POST', '/groups/g1/approve-deletes', {}],
   ['POST', '/resync', { all: true, dryRun: true }],
@@ -349,7 +350,11 @@ describe('readiness when Redis goes away', () => {
 
 function ping(port: number): boolean {
   try {
-    return execFileSync('redis-cli', ['-p', String(port), 'ping']).toString().trim() === 'PONG';
+    return (
+      execFileSync('redis-cli', ['-p', String(port), 'ping'])
+        .toString()
+        .trim() === 'PONG'
+    );
   } catch {
     return false;
   }

@@ -37,7 +37,10 @@ describe.skipIf(!hasChromium)('queue UI in a browser', () => {
     // The redirect dropped the token from the address bar; the cookie carries the session.
     expect(new URL(page.url()).search).toBe('');
     // The overview card appears once the UI's own API call (cookie-authenticated) has answered.
-    await page.getByText(/^\d+ Jobs?$/).first().waitFor({ timeout: 15_000 });
+    await page
+      .getByText(/^\d+ Jobs?$/)
+      .first()
+      .waitFor({ timeout: 15_000 });
     expect(await page.getByText('group-sync', { exact: true }).count()).toBeGreaterThanOrEqual(2);
     await mkdir('test-artifacts', { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });

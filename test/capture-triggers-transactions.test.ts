@@ -7,7 +7,6 @@ let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: pg.Client;
 let other: pg.Client;
 let probe: OutboxProbe;
-const captured = (sql: string) => probe.captured(sql);
 const groupWith = (g: string, members: string[]) => probe.groupWith(g, members);
 
 beforeAll(async () => {

@@ -6,7 +6,10 @@ import { runDemo } from '../src/demo/run-demo.ts';
 describe('npm run demo', () => {
   it('syncs every good member of a small demo with fewer calls than one per change', async () => {
     const lines: string[] = [];
-    const config = loadDemoConfig({ DATABASE_URL: inject('databaseUrl'), REDIS_URL: inject('redisUrl') });
+    const config = loadDemoConfig({
+      DATABASE_URL: inject('databaseUrl'),
+      REDIS_URL: inject('redisUrl'),
+    });
     const summary = await runDemo(config, {
       contacts: 200,
       rate: 500,
@@ -46,7 +49,9 @@ describe('npm run demo', () => {
 
     const admin = new pg.Client({ connectionString: inject('databaseUrl') });
     await admin.connect();
-    const left = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [summary.database]);
+    const left = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      summary.database,
+    ]);
     await admin.end();
     expect(left.rowCount).toBe(0);
   });

@@ -95,7 +95,12 @@ export async function startAdminServer(deps: AdminDeps, opts: AdminOptions): Pro
   const stores = { pool: deps.pool, queue: deps.queue };
   registerOperatorRoutes(app, {
     status: () =>
-      statusReport({ ...stores, redis: deps.redis, prefix: deps.prefix, rateCeiling: deps.rateCeiling }),
+      statusReport({
+        ...stores,
+        redis: deps.redis,
+        prefix: deps.prefix,
+        rateCeiling: deps.rateCeiling,
+      }),
     errors: (opts) => errorReport(stores, opts),
     retry: (selection) =>
       retryFailed(stores, 'all' in selection ? { all: true } : { groupIds: selection.groups }),

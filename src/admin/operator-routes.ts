@@ -81,14 +81,11 @@ export function registerOperatorRoutes(app: FastifyInstance, handlers: OperatorH
     return handlers.retry(toSelection(body));
   });
 
-  app.post<{ Params: { id: string } }>(
-    '/groups/:id/approve-deletes',
-    async (request, reply) => {
-      const body = parseInput(approveBody, request.body, reply);
-      if (body === undefined) return reply;
-      return handlers.approveDeletes(request.params.id, body.approvedBy ?? 'admin-http');
-    },
-  );
+  app.post<{ Params: { id: string } }>('/groups/:id/approve-deletes', async (request, reply) => {
+    const body = parseInput(approveBody, request.body, reply);
+    if (body === undefined) return reply;
+    return handlers.approveDeletes(request.params.id, body.approvedBy ?? 'admin-http');
+  });
 
   app.post('/resync', async (request, reply) => {
     const body = parseInput(resyncBody, request.body, reply);
@@ -99,6 +96,8 @@ export function registerOperatorRoutes(app: FastifyInstance, handlers: OperatorH
         message: 'resync is not available in this build (src/resync provides no entry point yet)',
       });
     }
-    return reply.code(202).send(await handlers.resync(toSelection(body), { dryRun: body.dryRun ?? false }));
+    return reply
+      .code(202)
+      .send(await handlers.resync(toSelection(body), { dryRun: body.dryRun ?? false }));
   });
 }

@@ -17,7 +17,9 @@ export async function registerQueueBoard(app: FastifyInstance, queues: Queue[]):
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(QUEUE_BOARD_PATH);
   createBullBoard({
-    queues: queues.map((q) => new BullMQAdapter(q, { description: 'one job per group with changes' })),
+    queues: queues.map(
+      (q) => new BullMQAdapter(q, { description: 'one job per group with changes' }),
+    ),
     // @bull-board/fastify 9.10.1 types itself against its own nested @bull-board/api 9.10.1; the
     // shapes match at run time, only the two copies of the declarations differ.
     serverAdapter: serverAdapter as unknown as IServerAdapter,

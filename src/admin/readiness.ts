@@ -61,5 +61,8 @@ export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
       if (pending.length > 0) throw new Error(`pending migrations: ${pending.join(', ')}`);
     }),
   ]);
-  return { ready: postgres.ok && redis.ok && migrations.ok, checks: { postgres, redis, migrations } };
+  return {
+    ready: postgres.ok && redis.ok && migrations.ok,
+    checks: { postgres, redis, migrations },
+  };
 }

@@ -78,7 +78,10 @@ export function createScrapeMetrics(deps: ScrapeMetricsDeps): ScrapeMetrics {
   const dirtyMarks = gauge('afilnet_sync_dirty_marks', 'Members marked for sync by priority', [
     'priority',
   ] as const);
-  const dirtyGroups = gauge('afilnet_sync_dirty_groups', 'Groups whose row changed, not yet synced');
+  const dirtyGroups = gauge(
+    'afilnet_sync_dirty_groups',
+    'Groups whose row changed, not yet synced',
+  );
   const members = gauge(
     'afilnet_sync_members',
     'Group members by sync state (pending = has a dirty mark, including removals)',

@@ -36,7 +36,11 @@ async function prepareDatabase(
   config: Readonly<DemoConfig>,
 ): Promise<{ url: string; name: string; drop: (() => Promise<void>) | null }> {
   if (config.DEMO_DATABASE_URL !== undefined) {
-    return { url: config.DEMO_DATABASE_URL, name: describeDatabase(config.DEMO_DATABASE_URL), drop: null };
+    return {
+      url: config.DEMO_DATABASE_URL,
+      name: describeDatabase(config.DEMO_DATABASE_URL),
+      drop: null,
+    };
   }
   const server = config.DATABASE_URL as string;
   const name = `demo_${randomBytes(5).toString('hex')}`;
@@ -91,7 +95,9 @@ async function waitForDrain(
     }
     if (Date.now() - lastPrint >= 1_000) {
       const calls = await emulatorCalls(emulator);
-      opts.print(`  … ${p.synced}/${p.members} members synced, ${p.backlog} changes pending, ${calls.total} API calls`);
+      opts.print(
+        `  … ${p.synced}/${p.members} members synced, ${p.backlog} changes pending, ${calls.total} API calls`,
+      );
       lastPrint = Date.now();
     }
     await new Promise((r) => setTimeout(r, 200));
@@ -114,7 +120,10 @@ async function dropQueueKeys(redisUrl: string, prefix: string): Promise<void> {
  * Runs the whole demo: a database of its own, an in-process emulator and daemon, a dataset loaded
  * then changed, and a summary comparing the calls made with one call per change.
  */
-export async function runDemo(config: Readonly<DemoConfig>, opts: DemoOptions): Promise<DemoSummary> {
+export async function runDemo(
+  config: Readonly<DemoConfig>,
+  opts: DemoOptions,
+): Promise<DemoSummary> {
   const started = Date.now();
   const database = await prepareDatabase(config);
   const prefix = `demo-${randomBytes(4).toString('hex')}`;
@@ -139,7 +148,10 @@ export async function runDemo(config: Readonly<DemoConfig>, opts: DemoOptions): 
       ADMIN_PORT: '0',
       LOG_LEVEL: opts.logLevel,
     });
-    daemon = await startDaemon(daemonConfig, createLogger({ level: opts.logLevel, name: 'afilnet-sync' }));
+    daemon = await startDaemon(
+      daemonConfig,
+      createLogger({ level: opts.logLevel, name: 'afilnet-sync' }),
+    );
     opts.print(`Daemon started (admin at ${daemon.adminUrl}, rate ${opts.rate} calls/s)`);
 
     opts.print(`Loading 3 groups and ${opts.contacts} contacts (+2 bad ones) in one transaction`);

@@ -117,7 +117,7 @@ export const NAME_DELETE_ROWS_SQL = [
  */
 export const INSERT_ITEMS_SQL = `
 INSERT INTO sync_resync_items (run_id, group_id, kind, contact_id, remote_id, main_value, detail)
-SELECT $1, $2, k.kind, d.contact_id, d.remote_id, d.main, k.detail
+SELECT $1::bigint, $2, k.kind, d.contact_id, d.remote_id, d.main, k.detail
 FROM resync_diff d
 CROSS JOIN LATERAL (VALUES
   ('add', d.role = 'missing', NULL::jsonb),

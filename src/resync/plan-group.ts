@@ -98,8 +98,8 @@ export async function planGroup(
     await conn.query(INSERT_ITEMS_SQL, [runId, groupId]);
     await conn.query(
       `INSERT INTO sync_resync_items (run_id, group_id, kind, main_value)
-       SELECT $1, $2, 'add_column', unnest($3::text[])
-       UNION ALL SELECT $1, $2, 'delete_column', unnest($4::text[])`,
+       SELECT $1::bigint, $2, 'add_column', unnest($3::text[])
+       UNION ALL SELECT $1::bigint, $2, 'delete_column', unnest($4::text[])`,
       [runId, groupId, addColumns, deleteColumns],
     );
     const marked = apply ? await correctState(conn, groupId, runId, wanted) : 0;
