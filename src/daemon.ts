@@ -65,6 +65,7 @@ export async function startDaemon(
     config.BATCH_WINDOW_MS,
     config.SYNC_MAX_ATTEMPTS,
   );
+  let stopping = false;
   const worker = createGroupWorker(
     {
       pool,
@@ -78,6 +79,7 @@ export async function startDaemon(
       chunkSize: Math.max(config.AFILNET_BATCH_SIZE * 4, 2_000),
       sliceMs: 10_000,
       bulkYieldMs: 2_000,
+      isStopping: () => stopping,
     },
     {
       connection,
@@ -150,6 +152,7 @@ export async function startDaemon(
     budget,
     adminUrl: admin.url,
     async stop() {
+      stopping = true;
       // Health checks fail first, so a load balancer stops sending work while the daemon drains.
       await admin.close();
       await stopPipeline();

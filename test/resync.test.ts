@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AfilnetClient } from '../src/afilnet/index.ts';
+import { Redis } from 'ioredis';
 import { createLogger } from '../src/observability/logger.ts';
+import { lockGroup } from '../src/resync/group-lock.ts';
 import {
   checkResyncProgress,
   startResync,
@@ -8,6 +10,8 @@ import {
   type ResyncServices,
 } from '../src/resync/index.ts';
 import { ApiCaller } from '../src/sync/api-caller.ts';
+import { GroupQueue } from '../src/sync/group-queue.ts';
+import { RateBudget } from '../src/sync/rate-budget.ts';
 import {
   compareWithEmulator,
   createHarness,
@@ -66,12 +70,18 @@ async function remoteGroup(h: Harness, idgroup: string) {
   return group;
 }
 
+async function idOfMain(h: Harness, idgroup: string, main: string): Promise<string> {
+  const contact = (await remoteGroup(h, idgroup)).contacts.find((c) => c.fields.mobile === main);
+  if (!contact) throw new Error(`no remote contact ${main}`);
+  return String(contact.idcontact);
+}
+
 describe('resync of a group that drifted behind the daemon’s back', () => {
   let h: Harness;
   let client: AfilnetClient;
   let remoteId: string;
   beforeAll(async () => {
-    h = await createHarness({ env: { DELETE_GUARD_PERCENT: '100', LOG_LEVEL: 'warn' } });
+    h = await createHarness({ env: { DELETE_GUARD_PERCENT: '100', } });
     client = AfilnetClient.fromConfig(h.config);
     await h.db.query(`
       INSERT INTO groups (id, name, type, fields) VALUES ('g1', 'Customers', 'mobile', '{mobile,name,city}');
@@ -173,21 +183,63 @@ describe('resync of a group that drifted behind the daemon’s back', () => {
     expect(run?.progress.g1).toMatchObject({ phase: 'done', total: 0 });
   });
 
-  it('refuses a second request while one is pending for the group', async () => {
-    const services = servicesOf(h, client);
+  it('refuses a second request while one is pending, and applies it when the daemon is back', async () => {
     await h.stopDaemon();
-    await h.startDaemon();
-    // Held back: the flag is set but the worker has not run yet.
-    await h.db.query(`UPDATE sync_group_state SET resync_run_id = 999999 WHERE group_id = 'g1'`);
+    const redis = new Redis(h.env.REDIS_URL as string, { maxRetriesPerRequest: null });
+    const queue = new GroupQueue(redis, h.env.QUEUE_PREFIX as string, 100, 5);
+    const logger = createLogger({ level: 'silent' });
+    const services: ResyncServices = {
+      pool: h.db,
+      queue,
+      client,
+      caller: new ApiCaller(new RateBudget(redis, h.env.QUEUE_PREFIX as string, 1000), null, logger),
+      logger,
+    };
+    try {
+      await client.modifycontact(remoteId, await idOfMain(h, remoteId, '34610000050'), {
+        name: 'Changed while nobody looked',
+      });
+      const pending = await startResync(services, { groups: ['g1'], dryRun: false, startedBy: 't' });
+      expect(pending.status).toBe('planning');
+      const again = { groups: ['g1'], dryRun: true, startedBy: 't' };
+      await expect(startResync(services, again)).rejects.toThrow(
+        new RegExp(`g1: resync run ${pending.id} is still pending`),
+      );
+      await expect(startResync(services, { ...again, dryRun: false })).rejects.toThrow(
+        /still pending/,
+      );
+
+      await h.startDaemon();
+      let run = pending;
+      await waitFor(
+        async () => {
+          run = await checkResyncProgress(h.db, pending.id);
+          return run.status === 'done';
+        },
+        30_000,
+        'the pending resync to be applied',
+      );
+      expect(run.counts.g1).toEqual({ modify: 1 });
+      await waitFor(() => drained(h), 30_000, 'the sync to drain');
+      expect(await compareWithEmulator(h)).toEqual([]);
+    } finally {
+      await queue.close();
+      redis.disconnect();
+    }
+  });
+
+  it('refuses a group another session is planning, and groups it does not know', async () => {
+    const services = servicesOf(h, client);
+    const lock = await lockGroup(h.db, 'g1');
     try {
       await expect(
-        startResync(servicesOf(h, client), { groups: ['g1'], dryRun: true, startedBy: 't' }),
-      ).rejects.toThrow(/g1: resync run 999999 is still pending/);
+        startResync(services, { groups: ['g1'], dryRun: true, startedBy: 't' }),
+      ).rejects.toThrow(/g1: another resync is reading or diffing it right now/);
     } finally {
-      await services.pool.query(`UPDATE sync_group_state SET resync_run_id = NULL WHERE group_id = 'g1'`);
+      await lock.release();
     }
     await expect(
-      startResync(servicesOf(h, client), { groups: ['nope'], dryRun: true, startedBy: 't' }),
+      startResync(services, { groups: ['nope'], dryRun: true, startedBy: 't' }),
     ).rejects.toThrow(/nope: no such group/);
   });
 });

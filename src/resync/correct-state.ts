@@ -3,7 +3,7 @@ import type pg from 'pg';
 /**
  * Statements that make sync_member_state say what Afilnet really holds, from `resync_diff`, so
  * the worker's ordinary planner then issues exactly the calls that repair the drift. $1 is the
- * group id, $2 the lineage note (`resync run <id>`).
+ * group id, $2 (in the first two) the lineage note (`resync run <id>`).
  */
 const CORRECTIONS = [
   // Matched members, and the rows that will delete unmatched remote contacts: the remote id and
@@ -56,7 +56,9 @@ export async function correctState(
   columns: readonly string[],
 ): Promise<number> {
   const note = `resync run ${runId}`;
-  for (const sql of CORRECTIONS) await client.query(sql, [groupId, note]);
+  for (const sql of CORRECTIONS) {
+    await client.query(sql, sql.includes('$2') ? [groupId, note] : [groupId]);
+  }
   await client.query(
     `UPDATE sync_group_state SET synced_fields = $2, updated_at = now()
      WHERE group_id = $1 AND synced_fields IS DISTINCT FROM $2`,

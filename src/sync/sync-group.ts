@@ -18,6 +18,8 @@ export interface GroupSyncDeps extends MemberSyncDeps {
   chunkSize: number;
   /** A job hands the group back to the queue after this long, so other groups get their turn. */
   sliceMs: number;
+  /** True once the process drains: a run stops between chunks and hands the group back. */
+  isStopping?: () => boolean;
 }
 
 /** What a run left: more work to queue, or a retryable failure to back off from. */
@@ -56,7 +58,7 @@ export async function syncGroup(deps: GroupSyncDeps, groupId: string): Promise<G
     if (transient) throw new TransientSyncError('some calls failed and will be retried');
     if (held > 0) includeRemovals = false;
     if (!progressed && held === 0) return { more: false };
-    if (Date.now() - started > deps.sliceMs) return { more: true };
+    if (Date.now() - started > deps.sliceMs || deps.isStopping?.()) return { more: true };
   }
 }
 

@@ -27,9 +27,14 @@ export class DaemonProcess {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill(signal);
     const code = await exited;
-    this.child = null;
+    if (this.child === child) this.child = null;
     return code;
   }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
 
   get running(): boolean {
     return this.child !== null && this.child.exitCode === null;
