@@ -16,7 +16,7 @@ describe('the start command', () => {
         AFILNET_PASSWORD: 'demo',
       });
       daemon.start();
-      await waitFor(async () => !daemon.running, 20_000, 'the daemon to exit');
+      await waitFor(() => Promise.resolve(!daemon.running), 20_000, 'the daemon to exit');
       expect(daemon.output).toMatch(/npx afilnet-sync migrate/);
     } finally {
       await db.drop();
@@ -26,7 +26,7 @@ describe('the start command', () => {
   it('lists every missing variable at once', async () => {
     const daemon = new DaemonProcess({});
     daemon.start();
-    await waitFor(async () => !daemon.running, 20_000, 'the daemon to exit');
+    await waitFor(() => Promise.resolve(!daemon.running), 20_000, 'the daemon to exit');
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'AFILNET_USER', 'AFILNET_PASSWORD']) {
       expect(daemon.output).toContain(name);
     }
@@ -46,7 +46,9 @@ describe('a running daemon', () => {
     h.env.AFILNET_PASSWORD = secret;
     h.env.LOG_LEVEL = 'trace';
     h.env.AFILNET_RATE_LIMIT = '50';
-    await h.db.query(`INSERT INTO groups (id, name, type, fields) VALUES ('g', 'G', 'mobile', '{mobile,name}')`);
+    await h.db.query(
+      `INSERT INTO groups (id, name, type, fields) VALUES ('g', 'G', 'mobile', '{mobile,name}')`,
+    );
     daemon = new DaemonProcess(h.env);
     daemon.start();
   });
@@ -61,7 +63,13 @@ describe('a running daemon', () => {
       INSERT INTO contacts (id, mobile, attributes) SELECT 'c' || i, '3468' || lpad(i::text, 7, '0'), '{"name":"a"}' FROM generate_series(1, 400) i;
       INSERT INTO group_members SELECT 'g', 'c' || i FROM generate_series(1, 400) i;
       COMMIT;`);
-    await waitFor(async () => (await h.db.query(`SELECT 1 FROM sync_member_state WHERE status = 'synced' LIMIT 1`)).rowCount === 1, 30_000, 'adds');
+    await waitFor(
+      async () =>
+        (await h.db.query(`SELECT 1 FROM sync_member_state WHERE status = 'synced' LIMIT 1`))
+          .rowCount === 1,
+      30_000,
+      'adds',
+    );
     await h.db.query(`UPDATE contacts SET attributes = '{"name":"b"}'`);
     await new Promise((r) => setTimeout(r, 1_500));
     const code = await daemon.kill('SIGTERM');
@@ -76,7 +84,10 @@ describe('a running daemon', () => {
   }, 120_000);
 
   it('exits at once on a second SIGTERM while the first one waits for a slow call', async () => {
-    await fetch(`${emulator.url}/__emulator/faults`, { method: 'POST', body: JSON.stringify({ latencyMs: 8_000 }) });
+    await fetch(`${emulator.url}/__emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ latencyMs: 8_000 }),
+    });
     await h.db.query(`UPDATE contacts SET attributes = '{"name":"c"}' WHERE id = 'c1'`);
     await new Promise((r) => setTimeout(r, 2_000));
     const started = Date.now();
@@ -86,7 +97,10 @@ describe('a running daemon', () => {
     expect(await exit).toBe(1);
     expect(Date.now() - started).toBeLessThan(4_000);
     expect(daemon.output).toMatch(/second signal: exiting now/);
-    await fetch(`${emulator.url}/__emulator/faults`, { method: 'POST', body: JSON.stringify({ latencyMs: 0 }) });
+    await fetch(`${emulator.url}/__emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ latencyMs: 0 }),
+    });
   }, 30_000);
 
   it('never writes the password to its logs, even at trace level', () => {

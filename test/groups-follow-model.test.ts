@@ -1,15 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, emulatorState, waitFor, type EmulatorGroup, type Harness } from './support/harness.ts';
+import {
+  createHarness,
+  emulatorState,
+  waitFor,
+  type EmulatorGroup,
+  type Harness,
+} from './support/harness.ts';
 import { drained } from './support/sync-helpers.ts';
 
 describe('remote groups follow the groups table', () => {
   let h: Harness;
   const remote = async (id: string): Promise<EmulatorGroup | undefined> => {
-    const row = await h.db.query<{ afilnet_id: string }>('SELECT afilnet_id FROM groups WHERE id = $1', [id]);
-    return (await emulatorState(h.emulator.url)).find((g) => String(g.idgroup) === row.rows[0]?.afilnet_id);
+    const row = await h.db.query<{ afilnet_id: string }>(
+      'SELECT afilnet_id FROM groups WHERE id = $1',
+      [id],
+    );
+    return (await emulatorState(h.emulator.url)).find(
+      (g) => String(g.idgroup) === row.rows[0]?.afilnet_id,
+    );
   };
   const groupState = async (id: string) =>
-    (await h.db.query<{ status: string; last_error: string | null }>('SELECT status, last_error FROM sync_group_state WHERE group_id = $1', [id])).rows[0];
+    (
+      await h.db.query<{ status: string; last_error: string | null }>(
+        'SELECT status, last_error FROM sync_group_state WHERE group_id = $1',
+        [id],
+      )
+    ).rows[0];
 
   beforeAll(async () => {
     h = await createHarness();
@@ -52,17 +68,31 @@ describe('remote groups follow the groups table', () => {
     await h.db.query(`UPDATE groups SET country_iso3 = 'ESP' WHERE id = 'g'`);
     await waitFor(() => drained(h), 30_000, 'country');
     expect((await remote('g'))?.country).toBe('esp');
-    const before = (await (await fetch(`${h.emulator.url}/__emulator/calls`)).json()) as { byMethod: Record<string, number> };
+    const before = (await (await fetch(`${h.emulator.url}/__emulator/calls`)).json()) as {
+      byMethod: Record<string, number>;
+    };
     await h.db.query(`UPDATE groups SET country_iso3 = 'XXX' WHERE id = 'g'`);
-    await waitFor(async () => /COUNTRY_NOT_FOUND/.test((await groupState('g'))?.last_error ?? ''), 30_000, 'recorded');
+    await waitFor(
+      async () => /COUNTRY_NOT_FOUND/.test((await groupState('g'))?.last_error ?? ''),
+      30_000,
+      'recorded',
+    );
     await new Promise((r) => setTimeout(r, 4_000));
-    const after = (await (await fetch(`${h.emulator.url}/__emulator/calls`)).json()) as { byMethod: Record<string, number> };
-    expect((after.byMethod.assigncountrytogroup ?? 0) - (before.byMethod.assigncountrytogroup ?? 0)).toBe(1);
+    const after = (await (await fetch(`${h.emulator.url}/__emulator/calls`)).json()) as {
+      byMethod: Record<string, number>;
+    };
+    expect(
+      (after.byMethod.assigncountrytogroup ?? 0) - (before.byMethod.assigncountrytogroup ?? 0),
+    ).toBe(1);
   });
 
   it('refuses a change of type with a recorded reason, deleting nothing', async () => {
     await h.db.query(`UPDATE groups SET type = 'email', fields = '{email}' WHERE id = 'g'`);
-    await waitFor(async () => (await groupState('g'))?.status === 'failed', 30_000, 'type change refused');
+    await waitFor(
+      async () => (await groupState('g'))?.status === 'failed',
+      30_000,
+      'type change refused',
+    );
     expect((await groupState('g'))?.last_error).toMatch(/type changed from mobile to email/);
     const g = await remote('g');
     expect(g?.type).toBe('mobile');
@@ -73,7 +103,11 @@ describe('remote groups follow the groups table', () => {
 
   it('records a local rename without recreating the remote group', async () => {
     await h.db.query(`UPDATE groups SET name = 'Renamed' WHERE id = 'g'`);
-    await waitFor(async () => /Afilnet has no rename/.test((await groupState('g'))?.last_error ?? ''), 30_000, 'rename noted');
+    await waitFor(
+      async () => /Afilnet has no rename/.test((await groupState('g'))?.last_error ?? ''),
+      30_000,
+      'rename noted',
+    );
     expect((await remote('g'))?.name).toBe('Model');
   });
 
@@ -88,14 +122,28 @@ describe('remote groups follow the groups table', () => {
     const strict = await createHarness({ strictDocs: true });
     try {
       await strict.startDaemon();
-      await strict.db.query(`INSERT INTO groups (id, name, type, fields) VALUES ('s', 'Strict', 'email', '{email}')`);
-      await waitFor(async () => {
-        const r = await strict.db.query<{ status: string }>(`SELECT status FROM sync_group_state WHERE group_id = 's'`);
-        return r.rows[0]?.status === 'failed';
-      }, 30_000, 'failed');
-      const r = await strict.db.query<{ last_error: string }>(`SELECT last_error FROM sync_group_state WHERE group_id = 's'`);
-      expect(r.rows[0]?.last_error).toMatch(/create the group in Afilnet and set groups.afilnet_id/);
-      const calls = (await (await fetch(`${strict.emulator.url}/__emulator/calls`)).json()) as { byMethod: Record<string, number> };
+      await strict.db.query(
+        `INSERT INTO groups (id, name, type, fields) VALUES ('s', 'Strict', 'email', '{email}')`,
+      );
+      await waitFor(
+        async () => {
+          const r = await strict.db.query<{ status: string }>(
+            `SELECT status FROM sync_group_state WHERE group_id = 's'`,
+          );
+          return r.rows[0]?.status === 'failed';
+        },
+        30_000,
+        'failed',
+      );
+      const r = await strict.db.query<{ last_error: string }>(
+        `SELECT last_error FROM sync_group_state WHERE group_id = 's'`,
+      );
+      expect(r.rows[0]?.last_error).toMatch(
+        /create the group in Afilnet and set groups.afilnet_id/,
+      );
+      const calls = (await (await fetch(`${strict.emulator.url}/__emulator/calls`)).json()) as {
+        byMethod: Record<string, number>;
+      };
       expect(calls.byMethod.creategroup).toBe(1);
     } finally {
       await strict.close();

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareWithEmulator, createHarness, emulatorState, waitFor, type Harness } from './support/harness.ts';
+import {
+  compareWithEmulator,
+  createHarness,
+  emulatorState,
+  waitFor,
+  type Harness,
+} from './support/harness.ts';
 
 async function drained(h: Harness): Promise<boolean> {
   const res = await h.db.query<{ n: string }>(
@@ -13,7 +19,9 @@ describe('bad input in the middle of good input', () => {
   beforeAll(async () => {
     h = await createHarness({ env: { MAX_FIELD_LENGTH: '100' } });
     await h.startDaemon();
-    await h.db.query(`INSERT INTO groups (id, name, type, fields) VALUES ('g', 'Mixed', 'mobile', '{mobile,name,city}')`);
+    await h.db.query(
+      `INSERT INTO groups (id, name, type, fields) VALUES ('g', 'Mixed', 'mobile', '{mobile,name,city}')`,
+    );
     await h.db.query(`BEGIN;
       INSERT INTO contacts (id, mobile, attributes)
         SELECT 'ok' || i, '3460' || lpad(i::text, 7, '0'), jsonb_build_object('name', 'Good ' || i, 'city', 'Town, Province')
@@ -55,8 +63,12 @@ describe('bad input in the middle of good input', () => {
   });
 
   it('refuses a modify whose new value the field:value form cannot carry, without blocking others', async () => {
-    await h.db.query(`UPDATE contacts SET attributes = attributes || '{"name":"Smith: John"}' WHERE id = 'ok1'`);
-    await h.db.query(`UPDATE contacts SET attributes = attributes || '{"name":"Plain"}' WHERE id = 'ok2'`);
+    await h.db.query(
+      `UPDATE contacts SET attributes = attributes || '{"name":"Smith: John"}' WHERE id = 'ok1'`,
+    );
+    await h.db.query(
+      `UPDATE contacts SET attributes = attributes || '{"name":"Plain"}' WHERE id = 'ok2'`,
+    );
     await waitFor(() => drained(h), 30_000, 'sync to drain');
     const row = await h.db.query<{ status: string; last_error: string }>(
       `SELECT status, last_error FROM sync_member_state WHERE contact_id = 'ok1'`,
@@ -64,14 +76,20 @@ describe('bad input in the middle of good input', () => {
     expect(row.rows[0]?.status).toBe('failed');
     expect(row.rows[0]?.last_error).toMatch(/^UNENCODABLE_VALUE: field "name"/);
     const state = await emulatorState(h.emulator.url);
-    expect(state[0]?.contacts.find((c) => c.fields.mobile === '34600000002')?.fields.name).toBe('Plain');
-    expect(state[0]?.contacts.find((c) => c.fields.mobile === '34600000001')?.fields.name).toBe('Good 1');
+    expect(state[0]?.contacts.find((c) => c.fields.mobile === '34600000002')?.fields.name).toBe(
+      'Plain',
+    );
+    expect(state[0]?.contacts.find((c) => c.fields.mobile === '34600000001')?.fields.name).toBe(
+      'Good 1',
+    );
   });
 
   it('recovers a failed member once its data is fixed', async () => {
     await h.db.query(`UPDATE contacts SET mobile = '34644444444' WHERE id = 'no-mobile'`);
     await waitFor(() => drained(h), 30_000, 'sync to drain');
-    const row = await h.db.query<{ status: string }>(`SELECT status FROM sync_member_state WHERE contact_id = 'no-mobile'`);
+    const row = await h.db.query<{ status: string }>(
+      `SELECT status FROM sync_member_state WHERE contact_id = 'no-mobile'`,
+    );
     expect(row.rows[0]?.status).toBe('synced');
     const problems = await compareWithEmulator(h);
     // Only the three still-bad members differ.

@@ -51,16 +51,33 @@ describe('SIGKILL of the daemon every few seconds', () => {
         await client.query(`INSERT INTO contacts (id, mobile, email, attributes)
           SELECT 'c' || i, '3480' || lpad(i::text, 7, '0'), 'u' || i || '@example.com', jsonb_build_object('name', 'N' || i)
           FROM generate_series(${base + 1}, ${base + 200}) i`);
-        changes += (await client.query(`INSERT INTO group_members SELECT 'a', 'c' || i FROM generate_series(${base + 1}, ${base + 200}) i`)).rowCount ?? 0;
-        changes += (await client.query(`INSERT INTO group_members SELECT 'b', 'c' || i FROM generate_series(${base + 1}, ${base + 100}) i`)).rowCount ?? 0;
+        changes +=
+          (
+            await client.query(
+              `INSERT INTO group_members SELECT 'a', 'c' || i FROM generate_series(${base + 1}, ${base + 200}) i`,
+            )
+          ).rowCount ?? 0;
+        changes +=
+          (
+            await client.query(
+              `INSERT INTO group_members SELECT 'b', 'c' || i FROM generate_series(${base + 1}, ${base + 100}) i`,
+            )
+          ).rowCount ?? 0;
         await client.query('COMMIT');
       } finally {
         client.release();
       }
-      changes += (await h.db.query(`UPDATE contacts SET attributes = jsonb_build_object('name', 'R${round}-' || id)
-        WHERE id IN (SELECT 'c' || i FROM generate_series(1, ${base + 100}) i WHERE i % 5 = ${round % 5})`)).rowCount ?? 0;
-      changes += (await h.db.query(`DELETE FROM group_members WHERE group_id = 'a'
-        AND contact_id IN (SELECT 'c' || i FROM generate_series(${base + 1}, ${base + 10}) i)`)).rowCount ?? 0;
+      changes +=
+        (
+          await h.db
+            .query(`UPDATE contacts SET attributes = jsonb_build_object('name', 'R${round}-' || id)
+        WHERE id IN (SELECT 'c' || i FROM generate_series(1, ${base + 100}) i WHERE i % 5 = ${round % 5})`)
+        ).rowCount ?? 0;
+      changes +=
+        (
+          await h.db.query(`DELETE FROM group_members WHERE group_id = 'a'
+        AND contact_id IN (SELECT 'c' || i FROM generate_series(${base + 1}, ${base + 10}) i)`)
+        ).rowCount ?? 0;
       await new Promise((r) => setTimeout(r, 700));
     }
     stop = true;

@@ -42,7 +42,12 @@ for (const strictDocs of [false, true]) {
       if (strictDocs) {
         // creategroup answers without an id in this mode: link pre-made remote groups instead.
         const { AfilnetClient } = await import('../src/afilnet/index.ts');
-        const c = new AfilnetClient({ baseUrl: h.emulator.url, user: 'demo', password: 'demo', auth: 'post' });
+        const c = new AfilnetClient({
+          baseUrl: h.emulator.url,
+          user: 'demo',
+          password: 'demo',
+          auth: 'post',
+        });
         // The ids are read back from the emulator's inspection endpoint, as an operator would
         // read them from Afilnet's panel.
         await c.creategroup({ name: 'Customers', type: 'mobile', fields: ['mobile', 'name'] });
@@ -52,7 +57,10 @@ for (const strictDocs of [false, true]) {
           groups: { idgroup: number; name: string }[];
         };
         for (const g of state.groups) {
-          await h.db.query('UPDATE groups SET afilnet_id = $1 WHERE name = $2', [String(g.idgroup), g.name]);
+          await h.db.query('UPDATE groups SET afilnet_id = $1 WHERE name = $2', [
+            String(g.idgroup),
+            g.name,
+          ]);
         }
       }
       await h.startDaemon();
@@ -78,7 +86,8 @@ for (const strictDocs of [false, true]) {
 
     it('turns 100 real updates into 100 modifycontact calls and 50 invisible ones into none', async () => {
       const calls = await callsDuring(h, async () => {
-        await h.db.query(`UPDATE contacts SET attributes = jsonb_build_object('name', 'Renamed ' || id)
+        await h.db
+          .query(`UPDATE contacts SET attributes = jsonb_build_object('name', 'Renamed ' || id)
                           WHERE id IN (SELECT 'c' || i FROM generate_series(11, 110) i)`);
         await h.db.query(`UPDATE contacts SET attributes = attributes || '{"unsynced":"x"}'
                           WHERE id IN (SELECT 'c' || i FROM generate_series(200, 249) i)`);
@@ -86,7 +95,9 @@ for (const strictDocs of [false, true]) {
       expect(calls.modifycontact).toBe(100);
       // In strict-docs mode the ids come from one getcontacts per group run.
       expect(calls.getcontacts ?? 0).toBeLessThanOrEqual(strictDocs ? 2 : 0);
-      expect(Object.keys(calls).filter((m) => m !== 'modifycontact' && m !== 'getcontacts')).toEqual([]);
+      expect(
+        Object.keys(calls).filter((m) => m !== 'modifycontact' && m !== 'getcontacts'),
+      ).toEqual([]);
       expect(await compareWithEmulator(h)).toEqual([]);
     });
 
@@ -117,7 +128,11 @@ for (const strictDocs of [false, true]) {
           UPDATE contacts SET attributes = '{"name":"B"}' WHERE id = 'c7';
           COMMIT;`);
       });
-      expect(calls).toEqual(strictDocs ? { modifycontact: 2, ...(calls.getcontacts ? { getcontacts: calls.getcontacts } : {}) } : { modifycontact: 2 });
+      expect(calls).toEqual(
+        strictDocs
+          ? { modifycontact: 2, ...(calls.getcontacts ? { getcontacts: calls.getcontacts } : {}) }
+          : { modifycontact: 2 },
+      );
       expect(await compareWithEmulator(h)).toEqual([]);
     });
   });

@@ -22,22 +22,46 @@ for (const strictDocs of [false, true]) {
     beforeAll(async () => {
       h = await createHarness({
         strictDocs,
-        env: { AFILNET_BATCH_SIZE: '50', SWEEP_AFTER_MS: '2000', AFILNET_HEADERS_TIMEOUT_MS: '2000' },
+        env: {
+          AFILNET_BATCH_SIZE: '50',
+          SWEEP_AFTER_MS: '2000',
+          AFILNET_HEADERS_TIMEOUT_MS: '2000',
+        },
       });
       if (strictDocs) {
         const res = await fetch(`${h.emulator.url}/api/http/`, {
           method: 'POST',
-          body: new URLSearchParams({ class: 'group', method: 'creategroup', user: 'demo', password: 'demo', name: 'F', type: 'mobile', fields: 'mobile,name' }),
+          body: new URLSearchParams({
+            class: 'group',
+            method: 'creategroup',
+            user: 'demo',
+            password: 'demo',
+            name: 'F',
+            type: 'mobile',
+            fields: 'mobile,name',
+          }),
         });
         expect(res.status).toBe(200);
-        const state = (await (await fetch(`${h.emulator.url}/__emulator/state`)).json()) as { groups: { idgroup: number }[] };
-        await h.db.query(`INSERT INTO groups (id, name, type, fields, afilnet_id) VALUES ('f', 'F', 'mobile', '{mobile,name}', $1)`, [String(state.groups[0]?.idgroup)]);
+        const state = (await (await fetch(`${h.emulator.url}/__emulator/state`)).json()) as {
+          groups: { idgroup: number }[];
+        };
+        await h.db.query(
+          `INSERT INTO groups (id, name, type, fields, afilnet_id) VALUES ('f', 'F', 'mobile', '{mobile,name}', $1)`,
+          [String(state.groups[0]?.idgroup)],
+        );
       } else {
-        await h.db.query(`INSERT INTO groups (id, name, type, fields) VALUES ('f', 'F', 'mobile', '{mobile,name}')`);
+        await h.db.query(
+          `INSERT INTO groups (id, name, type, fields) VALUES ('f', 'F', 'mobile', '{mobile,name}')`,
+        );
       }
       await h.startDaemon();
       await waitFor(() => drained(h), 30_000, 'group creation');
-      await setFaults(h.emulator.url, { errorRate: 0.1, resetRate: 0.05, appliedThenResetRate: 0.05, rateLimitPerSecond: 150 });
+      await setFaults(h.emulator.url, {
+        errorRate: 0.1,
+        resetRate: 0.05,
+        appliedThenResetRate: 0.05,
+        rateLimitPerSecond: 150,
+      });
     });
     afterAll(async () => h?.close());
 
@@ -48,12 +72,21 @@ for (const strictDocs of [false, true]) {
         INSERT INTO group_members SELECT 'f', 'c' || i FROM generate_series(1, 1000) i;
         COMMIT;`);
       await new Promise((r) => setTimeout(r, 1500));
-      await h.db.query(`UPDATE contacts SET attributes = '{"name":"changed"}' WHERE id IN (SELECT 'c' || i FROM generate_series(1, 200) i)`);
-      await h.db.query(`DELETE FROM group_members WHERE contact_id IN (SELECT 'c' || i FROM generate_series(901, 950) i)`);
+      await h.db.query(
+        `UPDATE contacts SET attributes = '{"name":"changed"}' WHERE id IN (SELECT 'c' || i FROM generate_series(1, 200) i)`,
+      );
+      await h.db.query(
+        `DELETE FROM group_members WHERE contact_id IN (SELECT 'c' || i FROM generate_series(901, 950) i)`,
+      );
       await waitFor(() => drained(h), 120_000, 'convergence under faults');
       const calls = await emulatorCalls(h.emulator.url);
       expect(calls.rejected.fault ?? 0).toBeGreaterThan(0);
-      await setFaults(h.emulator.url, { errorRate: 0, resetRate: 0, appliedThenResetRate: 0, rateLimitPerSecond: 0 });
+      await setFaults(h.emulator.url, {
+        errorRate: 0,
+        resetRate: 0,
+        appliedThenResetRate: 0,
+        rateLimitPerSecond: 0,
+      });
       expect(await compareWithEmulator(h)).toEqual([]);
     }, 180_000);
   });

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareWithEmulator, createHarness, emulatorCalls, waitFor, type Harness } from './support/harness.ts';
+import {
+  compareWithEmulator,
+  createHarness,
+  emulatorCalls,
+  waitFor,
+  type Harness,
+} from './support/harness.ts';
 import { DaemonProcess } from './support/daemon-process.ts';
 
 async function drained(h: Harness): Promise<boolean> {
@@ -25,7 +31,9 @@ describe('three replicas sharing one account-wide rate limit', () => {
   let h: Harness;
   const daemons: DaemonProcess[] = [];
   beforeAll(async () => {
-    h = await createHarness({ env: { AFILNET_RATE_LIMIT: '20', AFILNET_BATCH_SIZE: '100', SYNC_CONCURRENCY: '4' } });
+    h = await createHarness({
+      env: { AFILNET_RATE_LIMIT: '20', AFILNET_BATCH_SIZE: '100', SYNC_CONCURRENCY: '4' },
+    });
     await h.db.query(`INSERT INTO groups (id, name, type, fields)
       SELECT 'g' || i, 'G' || i, 'mobile', '{mobile,name}' FROM generate_series(1, 6) i`);
     for (let i = 0; i < 3; i++) {
@@ -46,20 +54,27 @@ describe('three replicas sharing one account-wide rate limit', () => {
       INSERT INTO group_members SELECT 'g' || (1 + i % 6), 'c' || i FROM generate_series(1, 600) i;
       COMMIT;`);
     await waitFor(() => drained(h), 60_000, 'adds');
-    await h.db.query(`UPDATE contacts SET attributes = '{"name":"x"}' WHERE id IN (SELECT 'c' || i FROM generate_series(1, 240) i)`);
+    await h.db.query(
+      `UPDATE contacts SET attributes = '{"name":"x"}' WHERE id IN (SELECT 'c' || i FROM generate_series(1, 240) i)`,
+    );
     await waitFor(() => drained(h), 90_000, 'modifies');
     expect(await compareWithEmulator(h)).toEqual([]);
     const calls = await emulatorCalls(h.emulator.url);
     // 6 creategroup, 6 × ⌈100/100⌉ adds, 240 modifies: nothing sent twice.
     expect(calls.byMethod).toEqual({ creategroup: 6, addcontactlist: 6, modifycontact: 240 });
-    const log = (await (await fetch(`${h.emulator.url}/__emulator/requests`)).json()) as { at: number }[];
+    const log = (await (await fetch(`${h.emulator.url}/__emulator/requests`)).json()) as {
+      at: number;
+    }[];
     const times = log.map((e) => e.at).sort((a, b) => a - b);
     // Measured at the emulator, on arrival times, over every sliding 1,000 ms window.
     const perSecond = new Map<number, number>();
-    for (const t of times) perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
+    for (const t of times)
+      perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
     const fixedMax = Math.max(...perSecond.values());
     const slidingMax = maxInWindow(times, 1000);
-    console.info(`replicas: ${times.length} calls; max per calendar second ${fixedMax}, max in any sliding 1 s window ${slidingMax}`);
+    console.info(
+      `replicas: ${times.length} calls; max per calendar second ${fixedMax}, max in any sliding 1 s window ${slidingMax}`,
+    );
     // The emulator stamps arrival times: a few ms of network and event-loop jitter can bring one
     // extra call into a sliding window's edge, never two; whole seconds hold the limit exactly.
     expect(fixedMax).toBeLessThanOrEqual(20);

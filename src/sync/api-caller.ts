@@ -67,7 +67,7 @@ export class ApiCaller {
     priority: Priority,
     fn: () => Promise<T>,
   ): Promise<T> {
-    for (let attempt = 0; ; ) {
+    for (let attempt = 0; ;) {
       await this.budget.acquire(priority);
       const started = performance.now();
       try {

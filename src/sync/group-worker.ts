@@ -16,7 +16,10 @@ export interface GroupWorkerOptions {
  * The BullMQ worker: one job = one run for one group. A retryable failure throws, and BullMQ
  * retries with jittered exponential backoff; a run that hit its time slice queues the group again.
  */
-export function createGroupWorker(deps: GroupSyncDeps, opts: GroupWorkerOptions): Worker<GroupJobData> {
+export function createGroupWorker(
+  deps: GroupSyncDeps,
+  opts: GroupWorkerOptions,
+): Worker<GroupJobData> {
   const worker = new Worker<GroupJobData>(
     SYNC_QUEUE,
     async (job: Job<GroupJobData>) => {
@@ -32,11 +35,16 @@ export function createGroupWorker(deps: GroupSyncDeps, opts: GroupWorkerOptions)
       lockDuration: 15_000,
       stalledInterval: 5_000,
       maxStalledCount: 5,
-      settings: { backoffStrategy: (attemptsMade: number) => 500 + backoffMs(attemptsMade, 500, 60_000) },
+      settings: {
+        backoffStrategy: (attemptsMade: number) => 500 + backoffMs(attemptsMade, 500, 60_000),
+      },
     },
   );
   worker.on('failed', (job, err) => {
-    opts.logger.warn({ err, groupId: job?.data.groupId, attempts: job?.attemptsMade }, 'group sync failed');
+    opts.logger.warn(
+      { err, groupId: job?.data.groupId, attempts: job?.attemptsMade },
+      'group sync failed',
+    );
   });
   worker.on('error', (err) => opts.logger.error({ err }, 'worker error'));
   return worker;

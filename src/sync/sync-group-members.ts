@@ -48,7 +48,10 @@ export interface SyncTarget {
   index: RemoteIndex;
 }
 
-type Op<K extends MemberOp['kind']> = Extract<MemberOp, { kind: K }> & { seq: string; bulk: boolean };
+type Op<K extends MemberOp['kind']> = Extract<MemberOp, { kind: K }> & {
+  seq: string;
+  bulk: boolean;
+};
 
 const synced = (
   contactId: string,
@@ -71,11 +74,7 @@ const synced = (
 
 /** Why a call failed, in words fit for the `errors` command. */
 const describe = (err: unknown): string =>
-  err instanceof AfilnetApiError
-    ? `${err.code}`
-    : err instanceof Error
-      ? err.message
-      : String(err);
+  err instanceof AfilnetApiError ? `${err.code}` : err instanceof Error ? err.message : String(err);
 
 /**
  * Brings one chunk of a group's dirty members to the database's state in the fewest calls: adds
@@ -112,7 +111,16 @@ export async function syncGroupMembers(
       case 'none':
         if (op.forget) forget.push(op.contactId);
         else if (row.status !== 'synced' && row.syncedFields) {
-          writes.push(synced(op.contactId, row.remoteId, row.syncedFields, row.syncedFields[main] ?? '', null, null));
+          writes.push(
+            synced(
+              op.contactId,
+              row.remoteId,
+              row.syncedFields,
+              row.syncedFields[main] ?? '',
+              null,
+              null,
+            ),
+          );
         }
         done.push(mark);
         break;
@@ -166,10 +174,18 @@ export async function syncGroupMembers(
       const remote = pick(found.fields, Object.keys(op.fields).concat(target.shape.fields));
       const changed = changedFields(remote, op.fields);
       if (Object.keys(changed).length === 0) {
-        writes.push(synced(op.contactId, found.idcontact, op.fields, op.main, 'getcontacts', 'adopted'));
+        writes.push(
+          synced(op.contactId, found.idcontact, op.fields, op.main, 'getcontacts', 'adopted'),
+        );
         done.push({ contactId: op.contactId, seq: op.seq });
       } else {
-        modifies.push({ ...op, kind: 'modify', remoteId: found.idcontact, previousMain: op.main, changed });
+        modifies.push({
+          ...op,
+          kind: 'modify',
+          remoteId: found.idcontact,
+          previousMain: op.main,
+          changed,
+        });
       }
     }
     for (const op of modifies) {
@@ -191,7 +207,14 @@ export async function syncGroupMembers(
 
   // A modify whose remote contact is gone becomes an add; a delete of nothing is forgotten.
   for (const op of modifies.filter((m) => m.remoteId === null)) {
-    liveAdds.push({ kind: 'add', contactId: op.contactId, fields: op.fields, main: op.main, seq: op.seq, bulk: op.bulk });
+    liveAdds.push({
+      kind: 'add',
+      contactId: op.contactId,
+      fields: op.fields,
+      main: op.main,
+      seq: op.seq,
+      bulk: op.bulk,
+    });
   }
   const sendModifies = modifies.filter((m) => m.remoteId !== null);
   const sendDeletes: Op<'delete'>[] = [];
@@ -241,13 +264,21 @@ export async function syncGroupMembers(
     let answer;
     try {
       answer = await deps.caller.call('addcontactlist', priorityOf(batch[0]?.bulk ?? false), () =>
-        deps.client.addcontactlist(target.remoteId, batch.map((op) => op.fields)),
+        deps.client.addcontactlist(
+          target.remoteId,
+          batch.map((op) => op.fields),
+        ),
       );
     } catch (err) {
       if (err instanceof AfilnetApiError) {
         if (batch.length === 1) {
           const op = batch[0] as Op<'add'>;
-          writes.push({ ...synced(op.contactId, null, op.fields, op.main, 'addcontactlist', null), fields: null, status: 'failed', error: describe(err) });
+          writes.push({
+            ...synced(op.contactId, null, op.fields, op.main, 'addcontactlist', null),
+            fields: null,
+            status: 'failed',
+            error: describe(err),
+          });
           done.push({ contactId: op.contactId, seq: op.seq });
           return;
         }
@@ -258,7 +289,10 @@ export async function syncGroupMembers(
         return;
       }
       if (err instanceof AfilnetError || err instanceof TransientSyncError) {
-        deps.logger.warn({ err, groupId, size: batch.length }, 'add batch outcome unknown; will reconcile');
+        deps.logger.warn(
+          { err, groupId, size: batch.length },
+          'add batch outcome unknown; will reconcile',
+        );
         transient = true;
         return;
       }
@@ -270,7 +304,16 @@ export async function syncGroupMembers(
       // Already there (an earlier try reached the provider): settled by a look-up next pass.
       if (skipped.has(i)) return;
       const id = idByMain.get(op.main) ?? null;
-      writes.push(synced(op.contactId, id, op.fields, op.main, 'addcontactlist', id ? `idcontact ${id}` : 'SUCCESS'));
+      writes.push(
+        synced(
+          op.contactId,
+          id,
+          op.fields,
+          op.main,
+          'addcontactlist',
+          id ? `idcontact ${id}` : 'SUCCESS',
+        ),
+      );
       done.push({ contactId: op.contactId, seq: op.seq });
     });
     if (skipped.size > 0) index.invalidate();

@@ -132,7 +132,12 @@ async function reconcileGroup(
            SET uncertain = true, remote_id = NULL, synced_fields = NULL`,
         [groupId],
       );
-      await patchGroupState(deps.pool, groupId, { remoteId, type, name: group.name, syncedFields: synced });
+      await patchGroupState(deps.pool, groupId, {
+        remoteId,
+        type,
+        name: group.name,
+        syncedFields: synced,
+      });
       await markAllMembersDirty(deps.pool, groupId);
     }
     if (!remoteId) {
@@ -146,11 +151,16 @@ async function reconcileGroup(
       }
       remoteId = created.idgroup;
       synced = fields;
-      await patchGroupState(deps.pool, groupId, { remoteId, type, name: group.name, syncedFields: fields });
-      await deps.pool.query('UPDATE groups SET afilnet_id = $2 WHERE id = $1 AND afilnet_id IS NULL', [
-        groupId,
+      await patchGroupState(deps.pool, groupId, {
         remoteId,
-      ]);
+        type,
+        name: group.name,
+        syncedFields: fields,
+      });
+      await deps.pool.query(
+        'UPDATE groups SET afilnet_id = $2 WHERE id = $1 AND afilnet_id IS NULL',
+        [groupId, remoteId],
+      );
     }
     if (state?.type && state.type !== type) {
       return fail(

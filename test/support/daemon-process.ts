@@ -15,8 +15,14 @@ export class DaemonProcess {
       env: { PATH: process.env.PATH ?? '', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout?.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-20_000)));
-    child.stderr?.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-20_000)));
+    child.stdout?.on(
+      'data',
+      (d: Buffer) => (this.output = (this.output + d.toString()).slice(-20_000)),
+    );
+    child.stderr?.on(
+      'data',
+      (d: Buffer) => (this.output = (this.output + d.toString()).slice(-20_000)),
+    );
     this.child = child;
   }
 
@@ -24,7 +30,9 @@ export class DaemonProcess {
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
     const child = this.child;
     if (!child || child.exitCode !== null) return child?.exitCode ?? null;
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
     child.kill(signal);
     const code = await exited;
     if (this.child === child) this.child = null;
@@ -34,7 +42,6 @@ export class DaemonProcess {
   get pid(): number | undefined {
     return this.child?.pid;
   }
-
 
   get running(): boolean {
     return this.child !== null && this.child.exitCode === null;

@@ -38,7 +38,11 @@ export async function emulatorCalls(
 }
 
 export async function setFaults(url: string, faults: Record<string, number>): Promise<void> {
-  await fetch(`${url}/__emulator/faults`, { method: 'POST', body: JSON.stringify(faults), headers: { 'content-type': 'application/json' } });
+  await fetch(`${url}/__emulator/faults`, {
+    method: 'POST',
+    body: JSON.stringify(faults),
+    headers: { 'content-type': 'application/json' },
+  });
 }
 
 /** Polls `check` until it returns true, or fails after `timeoutMs`. */
@@ -120,9 +124,12 @@ export async function createHarness(
 
 /** Database and emulator agree on every group's contacts (by main field), or the difference. */
 export async function compareWithEmulator(h: Harness): Promise<string[]> {
-  const groups = await h.db.query<{ id: string; type: 'mobile' | 'email'; fields: string[]; afilnet_id: string | null }>(
-    'SELECT id, type, fields, afilnet_id FROM groups ORDER BY id',
-  );
+  const groups = await h.db.query<{
+    id: string;
+    type: 'mobile' | 'email';
+    fields: string[];
+    afilnet_id: string | null;
+  }>('SELECT id, type, fields, afilnet_id FROM groups ORDER BY id');
   const state = await emulatorState(h.emulator.url);
   const problems: string[] = [];
   for (const g of groups.rows) {
@@ -131,7 +138,12 @@ export async function compareWithEmulator(h: Harness): Promise<string[]> {
       problems.push(`group ${g.id}: no remote group`);
       continue;
     }
-    const members = await h.db.query<{ id: string; mobile: string | null; email: string | null; attributes: Record<string, unknown> }>(
+    const members = await h.db.query<{
+      id: string;
+      mobile: string | null;
+      email: string | null;
+      attributes: Record<string, unknown>;
+    }>(
       `SELECT c.id, c.mobile, c.email, c.attributes FROM group_members gm JOIN contacts c ON c.id = gm.contact_id WHERE gm.group_id = $1`,
       [g.id],
     );
@@ -142,7 +154,8 @@ export async function compareWithEmulator(h: Harness): Promise<string[]> {
       remoteByMain.set(key, [...(remoteByMain.get(key) ?? []), c]);
     }
     for (const [key, list] of remoteByMain) {
-      if (list.length > 1) problems.push(`group ${g.id}: ${list.length} remote contacts with ${main} ${key}`);
+      if (list.length > 1)
+        problems.push(`group ${g.id}: ${list.length} remote contacts with ${main} ${key}`);
     }
     const localMains = new Set<string>();
     for (const m of members.rows) {
@@ -155,9 +168,16 @@ export async function compareWithEmulator(h: Harness): Promise<string[]> {
         continue;
       }
       for (const f of g.fields) {
-        const want = f === 'mobile' ? m.mobile : f === 'email' ? m.email : (m.attributes[f] as string | undefined);
+        const want =
+          f === 'mobile'
+            ? m.mobile
+            : f === 'email'
+              ? m.email
+              : (m.attributes[f] as string | undefined);
         if ((want ?? '') !== (r.fields[f] ?? '')) {
-          problems.push(`group ${g.id}: member ${m.id} field ${f} is "${r.fields[f] ?? ''}", want "${want ?? ''}"`);
+          problems.push(
+            `group ${g.id}: member ${m.id} field ${f} is "${r.fields[f] ?? ''}", want "${want ?? ''}"`,
+          );
         }
       }
     }
