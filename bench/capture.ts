@@ -4,10 +4,10 @@
  * writes them to bench/results/capture-<timestamp>.json.
  *
  * Env: DATABASE_URL (a role that may CREATE DATABASE), REDIS_URL, BENCH_CONTACTS (100000),
- * BENCH_RUNS (3), BENCH_VARIANTS (comma list of: on, off, statement).
+ * BENCH_RUNS (5), BENCH_VARIANTS (comma list of: on, off, statement).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { OutboxRelay } from '../src/capture/outbox-relay.ts';
@@ -20,9 +20,10 @@ const env = process.env;
 const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CONTACTS = Number(env.BENCH_CONTACTS ?? 100_000);
-const RUNS = Math.max(3, Number(env.BENCH_RUNS ?? 3));
+const RUNS = Math.max(3, Number(env.BENCH_RUNS ?? 5));
 const GROUPS = 20;
 const RELAY_BATCH = 5_000; // the daemon's RELAY_BATCH default
+const CLOCK_TICKS = 100; // Linux USER_HZ
 
 type Variant = 'on' | 'off' | 'statement';
 const VARIANTS = (env.BENCH_VARIANTS ?? 'on,off,statement').split(',') as Variant[];
@@ -79,10 +80,27 @@ async function freshDatabase(
 const dropDatabase = (name: string) =>
   admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 
+/**
+ * CPU time (ms) a local Postgres backend has used, from /proc; null when the server is remote.
+ * On a shared machine wall time swings with other load, CPU time much less.
+ */
+async function backendCpuMs(pid: number): Promise<number | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after "pid (comm)".
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
 /** A CRM's bulk load: CONTACTS contacts, each a member of two groups, in one transaction. */
-async function bulkInsert(url: string): Promise<{ ms: number; rows: number }> {
+async function bulkInsert(url: string): Promise<{ ms: number; cpuMs: number | null }> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
+  const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0;
+  const cpuBefore = await backendCpuMs(pid);
   const started = performance.now();
   await c.query(`
     BEGIN;
@@ -93,8 +111,9 @@ async function bulkInsert(url: string): Promise<{ ms: number; rows: number }> {
       SELECT 'g' || ((i + k) % ${GROUPS}), 'c' || i FROM generate_series(1, ${CONTACTS}) i, (VALUES (0), (7)) v(k);
     COMMIT;`);
   const ms = performance.now() - started;
+  const cpuAfter = await backendCpuMs(pid);
   await c.end();
-  return { ms, rows: CONTACTS * 3 };
+  return { ms, cpuMs: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore };
 }
 
 interface RelayRun {
@@ -146,23 +165,32 @@ async function main(): Promise<void> {
   try {
     // Interleaved, the order rotating each run, so drift (cache, autovacuum) hits every variant.
     const times: Record<string, number[]> = {};
+    const cpu: Record<string, number[]> = {};
     for (let run = 0; run < RUNS; run++) {
       const order = VARIANTS.map((_, i) => VARIANTS[(i + run) % VARIANTS.length] as Variant);
       for (const variant of order) {
         const db = await freshDatabase(template, VARIANT_SETUP[variant]);
-        const { ms } = await bulkInsert(db.url);
+        const { ms, cpuMs } = await bulkInsert(db.url);
         await dropDatabase(db.name);
         (times[variant] ??= []).push(ms);
-        console.log(`run ${run + 1} ${variant.padEnd(9)} ${ms.toFixed(0)} ms`);
+        if (cpuMs !== null) (cpu[variant] ??= []).push(cpuMs);
+        console.log(
+          `run ${run + 1} ${variant.padEnd(9)} ${ms.toFixed(0)} ms (backend CPU ${cpuMs ?? '?'} ms)`,
+        );
       }
     }
-    const base = median(times.off ?? [0]);
+    const ratio = (xs: Record<string, number[]>, v: Variant): number | null => {
+      const base = median(xs.off ?? []);
+      return base && xs[v] ? Number((median(xs[v]) / base).toFixed(2)) : null;
+    };
     const insert = VARIANTS.map((v) => ({
       variant: v,
       runsMs: (times[v] ?? []).map(Math.round),
       medianMs: Math.round(median(times[v] ?? [])),
       rowsPerSec: Math.round((CONTACTS * 3) / (median(times[v] ?? []) / 1000)),
-      overhead: base ? Number((median(times[v] ?? []) / base).toFixed(2)) : null,
+      overhead: ratio(times, v),
+      medianCpuMs: cpu[v] ? Math.round(median(cpu[v])) : null,
+      cpuOverhead: ratio(cpu, v),
     }));
 
     const relay: RelayRun[] = [];
@@ -202,6 +230,7 @@ async function main(): Promise<void> {
     console.table(relaySummary.map((r) => ({ ...r, runsMs: r.runsMs.join(' ') })));
     const verdict = {
       triggerOverhead: insert.find((r) => r.variant === 'on')?.overhead ?? null,
+      triggerCpuOverhead: insert.find((r) => r.variant === 'on')?.cpuOverhead ?? null,
       triggerOverheadTarget: 1.3,
       relayChangesPerSec: Math.min(...relaySummary.map((r) => r.changesPerSec)),
       relayTarget: 5_000,

@@ -36,7 +36,7 @@ export async function startDaemon(
   await assertMigrated(config.DATABASE_URL);
   const pool = new pg.Pool({
     connectionString: config.DATABASE_URL,
-    max: config.SYNC_CONCURRENCY + 4,
+    max: config.SYNC_CONCURRENCY * 2 + 4,
   });
   pool.on('error', (err) => logger.warn({ err }, 'idle Postgres connection failed'));
   const redisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true } as const;

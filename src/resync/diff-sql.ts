@@ -34,7 +34,8 @@ function remoteProjection(fields: readonly string[]): string {
  * - `orphan`: a remote contact no member matches, or one without a main value (→ delete);
  * - `extra`: a second remote contact with a main value already kept (→ duplicate, delete);
  * - `stale`: a state row that names something remote but belongs to no matched member.
- * One member per main value is matched (the one known remotely, else the lowest id), and one
+ * One member per main value is matched (the one with a remembered remote id, else with remembered
+ * values, else the lowest id), and one
  * remote contact per main value is kept: the id the member's state knows, else any id some state
  * row knows, else the lowest id — as the worker's own look-up by main value takes the first.
  */
@@ -53,7 +54,7 @@ WITH loc AS MATERIALIZED (
          s.synced_fields AS state_fields, COALESCE(s.uncertain, false) AS state_uncertain
   FROM loc l LEFT JOIN st s ON s.contact_id = l.contact_id
   WHERE l.fields ? $3
-  ORDER BY l.fields ->> $3, (s.remote_id IS NULL AND s.synced_fields IS NULL), l.contact_id
+  ORDER BY l.fields ->> $3, s.remote_id IS NULL, s.synced_fields IS NULL, l.contact_id
 ), known AS (
   SELECT DISTINCT remote_id FROM st WHERE remote_id IS NOT NULL
 ), rem AS MATERIALIZED (

@@ -3,6 +3,7 @@ import type { Logger } from '../observability/logger.ts';
 import { backoffMs } from './api-caller.ts';
 import { SYNC_QUEUE, type GroupJobData, type GroupQueue } from './group-queue.ts';
 import { syncGroup, type GroupSyncDeps } from './sync-group.ts';
+import { withGroupLock } from './group-lock.ts';
 
 export interface GroupWorkerOptions {
   connection: ConnectionOptions;
@@ -23,9 +24,12 @@ export function createGroupWorker(
   const worker = new Worker<GroupJobData>(
     SYNC_QUEUE,
     async (job: Job<GroupJobData>) => {
-      const logger = opts.logger.child({ groupId: job.data.groupId, jobId: job.id });
-      const outcome = await syncGroup({ ...deps, logger }, job.data.groupId);
-      if (outcome.more) await opts.queue.enqueue([job.data.groupId], { now: true });
+      const { groupId } = job.data;
+      const logger = opts.logger.child({ groupId, jobId: job.id });
+      const outcome = await withGroupLock(deps.pool, groupId, () =>
+        syncGroup({ ...deps, logger }, groupId),
+      );
+      if (outcome.more) await opts.queue.enqueue([groupId], { now: true });
     },
     {
       connection: opts.connection,

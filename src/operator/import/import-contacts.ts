@@ -158,12 +158,9 @@ export async function importContacts(
       input.destroy();
       throw err;
     }
-    console.error('copy done', ((performance.now() - started) / 1000).toFixed(2));
     await client.query(`ANALYZE ${STAGING_TABLE}`);
-    console.error('analyze done', ((performance.now() - started) / 1000).toFixed(2));
     progress('applying');
     const counts = await applyStaged(client, groupId);
-    console.error('apply done', ((performance.now() - started) / 1000).toFixed(2));
     await client.query(`DROP TABLE ${STAGING_TABLE}`);
     await report.close();
     const seconds = (performance.now() - started) / 1000;
