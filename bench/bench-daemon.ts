@@ -12,6 +12,8 @@ import {
   type BenchDatabase,
   type BenchStores,
 } from './bench-env.ts';
+import { spawnDaemon, type DaemonChild } from './daemon-process.ts';
+import { startEmulatorProcess } from './emulator-process.ts';
 
 /** One scenario's world: its own database, Redis prefix and emulator, and a daemon against them. */
 export interface BenchRig {
@@ -20,8 +22,9 @@ export interface BenchRig {
   emulator: RunningEmulator;
   prefix: string;
   env: Record<string, string>;
+  /** The in-process daemon, while one runs (null when it runs as a child process). */
   daemon: RunningDaemon | null;
-  startDaemon(overrides?: Record<string, string>): Promise<RunningDaemon>;
+  startDaemon(overrides?: Record<string, string>): Promise<void>;
   stopDaemon(): Promise<void>;
   close(): Promise<void>;
 }
@@ -31,19 +34,24 @@ export interface RigOptions {
   strictDocs?: boolean;
   /** Daemon settings for this scenario, on top of the daemon's defaults. */
   env?: Record<string, string>;
-  /** The API URL the daemon is given (a recording proxy in front of the emulator, say). */
-  apiUrl?: (emulatorUrl: string) => Promise<string>;
+  /** Run the emulator in a child process rather than in this one. */
+  emulatorProcess?: boolean;
+  /** Run the daemon as `afilnet-sync start` in a child process rather than in this one. */
+  daemonProcess?: boolean;
 }
 
 export async function createRig(stores: BenchStores, opts: RigOptions): Promise<BenchRig> {
   const database = await createBenchDatabase(stores.databaseUrl);
-  const emulator = await startEmulator({ strictDocs: opts.strictDocs ?? false });
+  const strictDocs = opts.strictDocs ?? false;
+  const emulator = opts.emulatorProcess
+    ? await startEmulatorProcess({ strictDocs })
+    : await startEmulator({ strictDocs });
   const prefix = freshPrefix(opts.scenario);
   const env: Record<string, string> = {
     DATABASE_URL: database.url,
     REDIS_URL: stores.redisUrl,
     QUEUE_PREFIX: prefix,
-    AFILNET_BASE_URL: opts.apiUrl ? await opts.apiUrl(emulator.url) : emulator.url,
+    AFILNET_BASE_URL: emulator.url,
     AFILNET_USER: 'demo',
     AFILNET_PASSWORD: 'demo',
     LOG_LEVEL: 'silent',
@@ -52,6 +60,7 @@ export async function createRig(stores: BenchStores, opts: RigOptions): Promise<
   };
   const db = new pg.Pool({ connectionString: database.url, max: 6 });
   db.on('error', () => undefined);
+  let child: DaemonChild | null = null;
   const rig: BenchRig = {
     db,
     database,
@@ -60,13 +69,18 @@ export async function createRig(stores: BenchStores, opts: RigOptions): Promise<
     env,
     daemon: null,
     async startDaemon(overrides = {}) {
+      if (opts.daemonProcess) {
+        child = spawnDaemon({ ...env, ...overrides });
+        return;
+      }
       const config = loadDaemonConfig({ ...env, ...overrides });
       rig.daemon = await startDaemon(config, createLogger({ level: config.LOG_LEVEL }));
-      return rig.daemon;
     },
     async stopDaemon() {
       await rig.daemon?.stop();
       rig.daemon = null;
+      await child?.stop();
+      child = null;
     },
     async close() {
       await rig.stopDaemon();

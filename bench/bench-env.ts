@@ -91,7 +91,7 @@ export interface MachineInfo {
 /** What the figures were measured on: they mean little without it. */
 export async function machineInfo(stores: BenchStores): Promise<MachineInfo> {
   const postgres = await onAdmin(stores.databaseUrl, (c) =>
-    c.query<{ v: string }>('SHOW server_version'),
+    c.query<{ v: string }>(`SELECT current_setting('server_version') AS v`),
   );
   const redis = new Redis(stores.redisUrl, { maxRetriesPerRequest: 3 });
   let redisVersion = 'unknown';

@@ -87,6 +87,8 @@ const dropDatabase = (name: string) =>
 async function backendCpuMs(pid: number): Promise<number | null> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // A server in a container has its own pid numbering: the pid here may be another program.
+    if (!stat.includes('(postgres)')) return null;
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after "pid (comm)".
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
@@ -131,7 +133,7 @@ async function relayRun(template: string, scenario: string, fill: string): Promi
   const queue = new GroupQueue(redis, `bench-capture-${randomBytes(4).toString('hex')}`, 60_000, 1);
   try {
     await bulkInsert(db.url);
-    await pool.query(fill);
+    if (fill) await pool.query(fill);
     await pool.query('VACUUM ANALYZE sync_outbox');
     const outbox = await pool.query<{ n: string }>('SELECT count(*) AS n FROM sync_outbox');
     const relay = new OutboxRelay({
@@ -158,101 +160,97 @@ async function relayRun(template: string, scenario: string, fill: string): Promi
   }
 }
 
+/** Bulk loads under each trigger variant, interleaved with the order rotating each run. */
+async function measureInserts(template: string) {
+  const times: Record<string, number[]> = {};
+  const cpu: Record<string, number[]> = {};
+  for (let run = 0; run < RUNS; run++) {
+    // Rotating the order spreads drift (cache, autovacuum, other load) over every variant.
+    const order = VARIANTS.map((_, i) => VARIANTS[(i + run) % VARIANTS.length] as Variant);
+    for (const variant of order) {
+      const db = await freshDatabase(template, VARIANT_SETUP[variant]);
+      const { ms, cpuMs } = await bulkInsert(db.url);
+      await dropDatabase(db.name);
+      (times[variant] ??= []).push(ms);
+      if (cpuMs !== null) (cpu[variant] ??= []).push(cpuMs);
+      console.log(
+        `run ${run + 1} ${variant.padEnd(9)} ${ms.toFixed(0)} ms, backend CPU ${cpuMs} ms`,
+      );
+    }
+  }
+  const ratio = (xs: Record<string, number[]>, v: Variant): number | null => {
+    const base = median(xs.off ?? []);
+    return base && xs[v] ? Number((median(xs[v]) / base).toFixed(2)) : null;
+  };
+  return VARIANTS.map((v) => ({
+    variant: v,
+    runsMs: (times[v] ?? []).map(Math.round),
+    medianMs: Math.round(median(times[v] ?? [])),
+    rowsPerSec: Math.round((CONTACTS * 3) / (median(times[v] ?? []) / 1000)),
+    overhead: ratio(times, v),
+    medianCpuMs: cpu[v] ? Math.round(median(cpu[v])) : null,
+    cpuOverhead: ratio(cpu, v),
+  }));
+}
+
+/** Relay drains of two outboxes: member rows as inserted, and contact rows it must expand. */
+async function measureRelay(template: string) {
+  const scenarios: Record<string, string> = {
+    'member inserts': '',
+    'contact updates': `DELETE FROM sync_outbox; UPDATE contacts SET attributes = attributes || '{"edited": true}'`,
+  };
+  const summary = [];
+  for (const [scenario, fill] of Object.entries(scenarios)) {
+    const runs: RelayRun[] = [];
+    for (let run = 0; run < RUNS; run++) runs.push(await relayRun(template, scenario, fill));
+    const ms = median(runs.map((r) => r.ms));
+    const { outboxRows = 0, marks = 0 } = runs[0] ?? {};
+    summary.push({
+      scenario,
+      outboxRows,
+      marks,
+      runsMs: runs.map((r) => Math.round(r.ms)),
+      medianMs: Math.round(ms),
+      changesPerSec: Math.round(outboxRows / (ms / 1000)),
+      marksPerSec: Math.round(marks / (ms / 1000)),
+    });
+  }
+  return summary;
+}
+
 async function main(): Promise<void> {
   const template = `bench_capture_tpl_${randomBytes(4).toString('hex')}`;
   await admin((c) => c.query(`CREATE DATABASE ${template}`));
-  await migrate(urlOf(template));
   try {
-    // Interleaved, the order rotating each run, so drift (cache, autovacuum) hits every variant.
-    const times: Record<string, number[]> = {};
-    const cpu: Record<string, number[]> = {};
-    for (let run = 0; run < RUNS; run++) {
-      const order = VARIANTS.map((_, i) => VARIANTS[(i + run) % VARIANTS.length] as Variant);
-      for (const variant of order) {
-        const db = await freshDatabase(template, VARIANT_SETUP[variant]);
-        const { ms, cpuMs } = await bulkInsert(db.url);
-        await dropDatabase(db.name);
-        (times[variant] ??= []).push(ms);
-        if (cpuMs !== null) (cpu[variant] ??= []).push(cpuMs);
-        console.log(
-          `run ${run + 1} ${variant.padEnd(9)} ${ms.toFixed(0)} ms (backend CPU ${cpuMs ?? '?'} ms)`,
-        );
-      }
-    }
-    const ratio = (xs: Record<string, number[]>, v: Variant): number | null => {
-      const base = median(xs.off ?? []);
-      return base && xs[v] ? Number((median(xs[v]) / base).toFixed(2)) : null;
-    };
-    const insert = VARIANTS.map((v) => ({
-      variant: v,
-      runsMs: (times[v] ?? []).map(Math.round),
-      medianMs: Math.round(median(times[v] ?? [])),
-      rowsPerSec: Math.round((CONTACTS * 3) / (median(times[v] ?? []) / 1000)),
-      overhead: ratio(times, v),
-      medianCpuMs: cpu[v] ? Math.round(median(cpu[v])) : null,
-      cpuOverhead: ratio(cpu, v),
-    }));
-
-    const relay: RelayRun[] = [];
-    for (let run = 0; run < RUNS; run++) {
-      // Memberships inserted: one 'member' row each. Contact edits: one 'contact' row each, expanded
-      // by the relay to every membership (two per contact).
-      relay.push(await relayRun(template, 'member inserts', 'SELECT 1'));
-      relay.push(
-        await relayRun(
-          template,
-          'contact updates',
-          `DELETE FROM sync_outbox; UPDATE contacts SET attributes = attributes || '{"edited": true}'`,
-        ),
-      );
-    }
-    const relaySummary = ['member inserts', 'contact updates'].map((scenario) => {
-      const runs = relay.filter((r) => r.scenario === scenario);
-      const ms = median(runs.map((r) => r.ms));
-      return {
-        scenario,
-        outboxRows: runs[0]?.outboxRows ?? 0,
-        marks: runs[0]?.marks ?? 0,
-        runsMs: runs.map((r) => Math.round(r.ms)),
-        medianMs: Math.round(ms),
-        changesPerSec: Math.round((runs[0]?.outboxRows ?? 0) / (ms / 1000)),
-        marksPerSec: Math.round((runs[0]?.marks ?? 0) / (ms / 1000)),
-      };
-    });
-
+    await migrate(urlOf(template));
+    const insert = await measureInserts(template);
+    const relay = await measureRelay(template);
+    const show = <T extends { runsMs: number[] }>(rows: T[]) =>
+      console.table(rows.map((r) => ({ ...r, runsMs: r.runsMs.join(' ') })));
     console.log(
-      `\nBulk insert: ${CONTACTS} contacts + ${CONTACTS * 2} memberships, one transaction, median of ${RUNS}`,
+      `\nBulk insert: ${CONTACTS} contacts + ${CONTACTS * 2} memberships, median of ${RUNS}`,
     );
-    console.table(insert.map((r) => ({ ...r, runsMs: r.runsMs.join(' ') })));
+    show(insert);
     console.log(
       `Relay: OutboxRelay.drain() into GroupQueue, batch ${RELAY_BATCH}, median of ${RUNS}`,
     );
-    console.table(relaySummary.map((r) => ({ ...r, runsMs: r.runsMs.join(' ') })));
+    show(relay);
+    const on = insert.find((r) => r.variant === 'on');
     const verdict = {
-      triggerOverhead: insert.find((r) => r.variant === 'on')?.overhead ?? null,
-      triggerCpuOverhead: insert.find((r) => r.variant === 'on')?.cpuOverhead ?? null,
+      triggerOverhead: on?.overhead ?? null,
+      triggerCpuOverhead: on?.cpuOverhead ?? null,
       triggerOverheadTarget: 1.3,
-      relayChangesPerSec: Math.min(...relaySummary.map((r) => r.changesPerSec)),
+      relayChangesPerSec: Math.min(...relay.map((r) => r.changesPerSec)),
       relayTarget: 5_000,
     };
     console.log(verdict);
     const server = await admin((c) => c.query<{ v: string }>('SHOW server_version'));
-    const result = {
-      at: new Date().toISOString(),
-      postgres: server.rows[0]?.v,
-      node: process.version,
-      contacts: CONTACTS,
-      runs: RUNS,
-      insert,
-      relay: relaySummary,
-      verdict,
-    };
+    const at = new Date().toISOString();
+    const result = { at, postgres: server.rows[0]?.v, node: process.version, contacts: CONTACTS };
     await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-    const file = new URL(
-      `./results/capture-${result.at.replace(/[:.]/g, '-')}.json`,
-      import.meta.url,
-    );
-    await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+    const file = new URL(`./results/capture-${at.replace(/[:.]/g, '-')}.json`, import.meta.url);
+    const json = { ...result, runs: RUNS, insert, relay, verdict };
+    await writeFile(file, `${JSON.stringify(json, null, 2)}\n`);
     console.log(`written ${file.pathname}`);
   } finally {
     await dropDatabase(template);

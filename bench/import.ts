@@ -24,7 +24,8 @@ const { values } = parseArgs({
 });
 const ROWS = Number(values.rows);
 const RUNS = Math.max(1, Number(values.runs));
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
+const DATABASE_URL =
+  process.env.DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -59,8 +60,13 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 async function plainCopy(pool: pg.Pool, file: string): Promise<void> {
   const client = await pool.connect();
   try {
-    await client.query('DROP TABLE IF EXISTS bare; CREATE TABLE bare (id text, mobile text, email text, name text, city text)');
-    await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), client.query(copyFrom('COPY bare FROM STDIN (FORMAT csv, HEADER true)')));
+    await client.query(
+      'DROP TABLE IF EXISTS bare; CREATE TABLE bare (id text, mobile text, email text, name text, city text)',
+    );
+    await pipeline(
+      createReadStream(file, { highWaterMark: 1 << 20 }),
+      client.query(copyFrom('COPY bare FROM STDIN (FORMAT csv, HEADER true)')),
+    );
   } finally {
     client.release();
   }

@@ -6,7 +6,8 @@ import type pg from 'pg';
  */
 
 /** Per group: contact id → what the group should hold (null when no call can carry it). */
-export type MemberSnapshot = Map<string, Map<string, Record<string, string> | null>>;
+export type MemberSnapshot = Map<string, Map<string, Fields | null>>;
+type Fields = Record<string, string>;
 
 const MAX_FIELD_LENGTH = 255; // the daemon's MAX_FIELD_LENGTH default
 
@@ -29,14 +30,15 @@ export async function snapshotMembers(db: pg.Pool): Promise<MemberSnapshot> {
     const fields: Record<string, string> = {};
     for (const f of new Set([r.type, ...r.fields])) {
       const raw = f === 'mobile' ? r.mobile : f === 'email' ? r.email : r.attributes[f];
-      const value = raw === null || raw === undefined ? '' : String(raw);
+      // As Postgres' ->> reads a jsonb member: strings as they are, anything else as JSON.
+      const value = raw === null || raw === undefined ? '' : typeof raw === 'string' ? raw : JSON.stringify(raw);
       if (value !== '') fields[f] = value;
     }
     const sendable =
       fields[r.type] !== undefined &&
       Object.values(fields).every((v) => v.length <= MAX_FIELD_LENGTH);
     let group = snapshot.get(r.group_id);
-    if (!group) snapshot.set(r.group_id, (group = new Map()));
+    if (!group) snapshot.set(r.group_id, (group = new Map<string, Fields | null>()));
     group.set(r.contact_id, sendable ? fields : null);
   }
   return snapshot;
@@ -63,8 +65,8 @@ const UNENCODABLE = /[,:\r\n]/;
 export function lowerBound(before: MemberSnapshot, after: MemberSnapshot, batch: number): LowerBound {
   const bound: LowerBound = { addCalls: 0, adds: 0, modifies: 0, deletes: 0, unsendable: 0, total: 0 };
   for (const groupId of new Set([...before.keys(), ...after.keys()])) {
-    const was = before.get(groupId) ?? new Map();
-    const now = after.get(groupId) ?? new Map();
+    const was = before.get(groupId) ?? new Map<string, Fields | null>();
+    const now = after.get(groupId) ?? new Map<string, Fields | null>();
     let adds = 0;
     for (const [contactId, fields] of now) {
       const old = was.get(contactId) ?? null;

@@ -130,6 +130,8 @@ export async function startDaemon(
         databaseUrl: config.DATABASE_URL,
         prefix: config.QUEUE_PREFIX,
         rateCeiling: config.AFILNET_RATE_LIMIT,
+        client,
+        caller,
         logger,
       },
       { host: config.ADMIN_HOST, port: config.ADMIN_PORT, token: config.ADMIN_TOKEN },

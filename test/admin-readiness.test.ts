@@ -29,28 +29,55 @@ const startRedis = (port: number) =>
     'yes',
   ]);
 
+/** Starts a Redis of this test's own; another port if a parallel test took the free one first. */
+async function startOwnRedis(): Promise<number> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    startRedis(port);
+    try {
+      await waitFor(async () => Promise.resolve(ping(port)), 2_000, 'the test Redis to start');
+      return port;
+    } catch {
+      // The port was taken between freePort() and redis-server: try another.
+    }
+  }
+  throw new Error('could not start a redis-server of our own');
+}
+
+/** Stops it; already stopped is fine. */
+function stopRedis(port: number): void {
+  try {
+    execFileSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave'], { stdio: 'ignore' });
+  } catch {
+    // Not running.
+  }
+}
+
 describe('readiness when Redis goes away', () => {
   let h: Harness;
   let port: number;
   let base: string;
   beforeAll(async () => {
-    port = await freePort();
-    startRedis(port);
-    const url = `redis://127.0.0.1:${port}`;
-    await waitFor(async () => Promise.resolve(ping(port)), 5_000, 'the test Redis to start');
-    h = await createHarness({ env: { REDIS_URL: url, ADMIN_TOKEN: TOKEN } });
+    port = await startOwnRedis();
+    h = await createHarness({
+      env: { REDIS_URL: `redis://127.0.0.1:${port}`, ADMIN_TOKEN: TOKEN },
+    });
     base = (await h.startDaemon()).adminUrl;
   });
   afterAll(async () => {
-    if (!ping(port)) startRedis(port);
+    // The daemon drains through Redis: bring it back if the test left it down.
+    if (!ping(port)) {
+      startRedis(port);
+      await waitFor(async () => Promise.resolve(ping(port)), 5_000, 'Redis to restart');
+    }
     await h?.close();
-    execFileSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave']);
+    stopRedis(port);
   });
 
   it('answers 503 naming redis, and 200 again once Redis is back', async () => {
     const first = await fetch(`${base}/readyz`);
     expect(first.status).toBe(200);
-    execFileSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave']);
+    stopRedis(port);
     let body: { failing?: string[]; checks?: { redis: { error?: string } } } = {};
     await waitFor(
       async () => {

@@ -33,6 +33,13 @@ describe('group_members writes', () => {
     ]);
   });
 
+  it('records nothing for an INSERT … ON CONFLICT DO NOTHING that finds the membership there', async () => {
+    await groupWith('m4', ['m4-a']);
+    expect(
+      await captured(`INSERT INTO group_members VALUES ('m4', 'm4-a') ON CONFLICT DO NOTHING`),
+    ).toEqual([]);
+  });
+
   it('records both the old and the new identity when a membership moves to another contact', async () => {
     await groupWith('m2', ['m2-a']);
     await db.query(`INSERT INTO contacts (id) VALUES ('m2-b')`);
@@ -85,6 +92,17 @@ describe('contacts writes', () => {
         `UPDATE contacts SET created_at = '2001-01-01T00:00:00Z', updated_at = '2001-01-01T00:00:00Z' WHERE id = 'c2'`,
       ),
     ).toEqual([]);
+  });
+
+  it('records an upsert (INSERT … ON CONFLICT DO UPDATE) only when it changes the contact', async () => {
+    await groupWith('c5g', ['c5']);
+    const upsert = (mobile: string) =>
+      captured(
+        `INSERT INTO contacts (id, mobile) VALUES ('c5', '${mobile}')
+         ON CONFLICT (id) DO UPDATE SET mobile = excluded.mobile`,
+      );
+    expect(await upsert('c5')).toEqual([]);
+    expect(await upsert('699')).toEqual([['contact', null, 'c5']]);
   });
 
   it('records every membership of a deleted contact, through the cascade', async () => {

@@ -1,78 +1,17 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readAllowedRate } from '../src/operator/allowed-rate.ts';
 import type { ErrorReport } from '../src/operator/error-report.ts';
 import type { StatusReport } from '../src/operator/status-report.ts';
-import { SYNC_QUEUE } from '../src/sync/group-queue.ts';
+import { useOperatorFixture } from './support/operator-fixture.ts';
 import { parseJson, runCli } from './support/run-cli.ts';
-import { createTestDatabase, testRedis } from './support/stores.ts';
 
-let db: pg.Pool;
-let drop: () => Promise<void>;
-let redis: Redis;
-let queue: Queue;
-let env: Record<string, string>;
-let prefix: string;
-let dir: string;
-
-const SEED = `
-INSERT INTO groups (id, name, type, fields, afilnet_id) VALUES
-  ('g1', 'Customers', 'mobile', '{mobile,name}', '101'), ('g2', 'News', 'email', '{email}', NULL);
-INSERT INTO contacts (id, mobile, email)
-  SELECT 'c' || i, '3460000' || lpad(i::text, 4, '0'), 'c' || i || '@example.com' FROM generate_series(1, 20) i;
-INSERT INTO group_members SELECT 'g1', 'c' || i FROM generate_series(1, 20) i;
-INSERT INTO group_members SELECT 'g2', 'c' || i FROM generate_series(1, 5) i;
-INSERT INTO sync_member_state (group_id, contact_id, synced_fields, status)
-  SELECT 'g1', 'c' || i, '{}'::jsonb, 'synced' FROM generate_series(1, 15) i;
-INSERT INTO sync_member_state (group_id, contact_id, status, last_method, last_error, last_call_at) VALUES
-  ('g1', 'c16', 'failed', 'modifycontact', 'INVALID_FIELD', now()),
-  ('g2', 'c1', 'failed', NULL, 'DUPLICATE_MAIN_FIELD: contact c2 of this group already has it', NULL);
-INSERT INTO sync_dirty (group_id, contact_id, seq, marked_at)
-  SELECT 'g1', 'c' || i, nextval('sync_dirty_seq'), now() - interval '2 minutes' FROM generate_series(17, 18) i;
-INSERT INTO sync_group_state (group_id, remote_id, status, last_error, last_sync_at, dirty) VALUES
-  ('g1', '101', 'ok', NULL, now(), false),
-  ('g2', NULL, 'failed', 'creategroup answered without the new group id', NULL, false),
-  ('gone', '103', 'held', 'deletegroup held by the mass-deletion guard (500 contacts)', now(), false);
-INSERT INTO sync_holds (group_id, kind, count, reason) VALUES
-  ('g1', 'deletes', 30, '30 of 100 synced contacts would be deleted'),
-  ('gone', 'deletegroup', 500, 'the group holds 500 synced contacts');
-INSERT INTO sync_outbox (kind, contact_id, created_at) VALUES ('contact', 'c1', now() - interval '90 seconds');`;
-
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = new pg.Pool({ connectionString: database.url, max: 4 });
-  await db.query(SEED);
-  const r = testRedis();
-  prefix = r.prefix;
-  env = { DATABASE_URL: database.url, REDIS_URL: r.url, QUEUE_PREFIX: r.prefix };
-  redis = new Redis(r.url);
-  await redis.hset(`${prefix}:rate-budget`, 'rate', '2.5');
-  queue = new Queue(SYNC_QUEUE, { connection: redis, prefix });
-  dir = await mkdtemp(join(tmpdir(), 'afilnet-cli-'));
-});
-afterAll(async () => {
-  await queue?.obliterate({ force: true });
-  await queue?.close();
-  await redis?.del(`${prefix}:rate-budget`);
-  redis?.disconnect();
-  await db?.end();
-  await drop?.();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-const queuedGroups = async () =>
-  (await queue.getJobs(['waiting', 'delayed', 'prioritized'])).map((j) => (j.data as { groupId: string }).groupId).sort();
+const fx = useOperatorFixture();
 
 describe('every command', () => {
   it('explains itself with --help and exits 0', async () => {
     const commands = ['status', 'errors', 'retry', 'approve-deletes', 'import'];
-    const results = await Promise.all(commands.map((c) => runCli([c, '--help'], env)));
+    const results = await Promise.all(commands.map((c) => runCli([c, '--help'], fx.env)));
     for (const [i, r] of results.entries()) {
       expect(r.code, commands[i]).toBe(0);
       expect(r.stdout).toContain(`Usage: afilnet-sync ${commands[i] ?? ''}`);
@@ -81,27 +20,31 @@ describe('every command', () => {
   });
 
   it('exits 1 with one clear line when the database or Redis cannot be reached', async () => {
-    const noDb = { ...env, DATABASE_URL: 'postgres://postgres:postgres@127.0.0.1:1/nowhere' };
-    const noRedis = { ...env, REDIS_URL: 'redis://127.0.0.1:1' };
+    const noDb = { ...fx.env, DATABASE_URL: 'postgres://postgres:postgres@127.0.0.1:1/nowhere' };
+    const noRedis = { ...fx.env, REDIS_URL: 'redis://127.0.0.1:1' };
     const [status, errors, imp, retry, approve] = await Promise.all([
       runCli(['status'], noDb),
       runCli(['errors'], noDb),
-      runCli(['import', join(dir, 'x.csv')], noDb),
+      runCli(['import', join(fx.dir, 'x.csv')], noDb),
       runCli(['retry', '--all'], noRedis),
       runCli(['approve-deletes', 'g1'], noRedis),
     ]);
     for (const r of [status, errors, imp]) {
       expect(r.code).toBe(1);
-      expect(r.stderr.trim()).toMatch(/^afilnet-sync: Cannot connect to the database at 127\.0\.0\.1:1\/nowhere: .*ECONNREFUSED/);
+      expect(r.stderr.trim()).toMatch(
+        /^afilnet-sync: Cannot connect to the database at 127\.0\.0\.1:1\/nowhere: .*ECONNREFUSED/,
+      );
     }
     for (const r of [retry, approve]) {
       expect(r.code).toBe(1);
-      expect(r.stderr.trim()).toBe('afilnet-sync: Cannot connect to Redis at 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1');
+      expect(r.stderr.trim()).toBe(
+        'afilnet-sync: Cannot connect to Redis at 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1',
+      );
     }
   });
 
   it('exits 2 naming the variable when the configuration is missing', async () => {
-    const r = await runCli(['status'], { REDIS_URL: env.REDIS_URL ?? '' });
+    const r = await runCli(['status'], { REDIS_URL: fx.env.REDIS_URL ?? '' });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/DATABASE_URL: missing/);
   });
@@ -109,7 +52,7 @@ describe('every command', () => {
 
 describe('status', () => {
   it('reports per group counts, queue depths, outbox lag and the learned rate as JSON', async () => {
-    const r = await runCli(['status', '--json'], env);
+    const r = await runCli(['status', '--json'], fx.env);
     expect(r.code).toBe(0);
     const report = parseJson<StatusReport>(r);
     const byId = Object.fromEntries(report.groups.map((g) => [g.id, g]));
@@ -123,8 +66,19 @@ describe('status', () => {
       heldDeletes: 30,
       status: 'ok',
     });
-    expect(byId.g2).toMatchObject({ members: 5, failed: 1, status: 'failed', lastError: expect.stringMatching(/creategroup/) as string });
-    expect(byId.gone).toMatchObject({ exists: false, name: null, heldDeletes: 500, status: 'held', afilnetId: '103' });
+    expect(byId.g2).toMatchObject({
+      members: 5,
+      failed: 1,
+      status: 'failed',
+      lastError: expect.stringMatching(/creategroup/) as string,
+    });
+    expect(byId.gone).toMatchObject({
+      exists: false,
+      name: null,
+      heldDeletes: 500,
+      status: 'held',
+      afilnetId: '103',
+    });
     expect(report.queue).toMatchObject({ waiting: 0, active: 0, failed: 0 });
     expect(report.lag.oldestOutboxAgeMs).toBeGreaterThanOrEqual(90_000);
     expect(report.lag).toMatchObject({ dirtyMarks: 2 });
@@ -133,7 +87,7 @@ describe('status', () => {
   });
 
   it('prints a readable table without --json', async () => {
-    const r = await runCli(['status'], env);
+    const r = await runCli(['status'], fx.env);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^GROUP\s+NAME\s+AFILNET\s+MEMBERS/);
     expect(r.stdout).toMatch(/^g1\s+Customers\s+101\s+20\s+15\s+2\s+1\s+30\s+ok/m);
@@ -142,18 +96,28 @@ describe('status', () => {
   });
 
   it('reads the rate as the ceiling when nothing was learned, and never above it', async () => {
-    expect(await readAllowedRate(redis, `${prefix}-unused`, 7)).toEqual({ rate: 7, ceiling: 7, source: 'ceiling' });
-    expect(await readAllowedRate(redis, prefix, 2)).toEqual({ rate: 2, ceiling: 2, source: 'budget' });
+    expect(await readAllowedRate(fx.redis, `${fx.prefix}-unused`, 7)).toEqual({
+      rate: 7,
+      ceiling: 7,
+      source: 'ceiling',
+    });
+    expect(await readAllowedRate(fx.redis, fx.prefix, 2)).toEqual({
+      rate: 2,
+      ceiling: 2,
+      source: 'budget',
+    });
   });
 });
 
 describe('errors', () => {
   it('lists failing members, group problems and open holds as JSON', async () => {
-    const r = await runCli(['errors', '--json'], env);
+    const r = await runCli(['errors', '--json'], fx.env);
     expect(r.code).toBe(0);
     const report = parseJson<ErrorReport>(r);
     expect(report.failedMembers).toBe(2);
-    expect(report.members.map((m) => [m.groupId, m.contactId, m.lastMethod, m.lastError]).sort()).toEqual([
+    expect(
+      report.members.map((m) => [m.groupId, m.contactId, m.lastMethod, m.lastError]).sort(),
+    ).toEqual([
       ['g1', 'c16', 'modifycontact', 'INVALID_FIELD'],
       ['g2', 'c1', null, 'DUPLICATE_MAIN_FIELD: contact c2 of this group already has it'],
     ]);
@@ -169,9 +133,9 @@ describe('errors', () => {
 
   it('narrows to one group, and refuses an unknown group or a bad --limit', async () => {
     const [one, unknown, badLimit] = await Promise.all([
-      runCli(['errors', '--group', 'g1', '--json'], env),
-      runCli(['errors', '--group', 'nope'], env),
-      runCli(['errors', '--limit', 'many'], env),
+      runCli(['errors', '--group', 'g1', '--json'], fx.env),
+      runCli(['errors', '--group', 'nope'], fx.env),
+      runCli(['errors', '--limit', 'many'], fx.env),
     ]);
     const report = parseJson<ErrorReport>(one);
     expect(report.members.map((m) => m.contactId)).toEqual(['c16']);
@@ -181,106 +145,5 @@ describe('errors', () => {
     expect(unknown.stderr).toContain('No group "nope"');
     expect(badLimit.code).toBe(2);
     expect(badLimit.stderr).toContain('--limit must be a positive integer');
-  });
-});
-
-describe('retry', () => {
-  it('refuses to guess the scope', async () => {
-    const [none, both, unknown] = await Promise.all([
-      runCli(['retry'], env),
-      runCli(['retry', '--all', '--group', 'g1'], env),
-      runCli(['retry', '--group', 'nope'], env),
-    ]);
-    expect(none.code).toBe(2);
-    expect(none.stderr).toContain('--group <id> (repeatable) or --all');
-    expect(both.code).toBe(2);
-    expect(unknown.code).toBe(1);
-    expect(await queuedGroups()).toEqual([]);
-  });
-
-  it('marks a group’s failed members dirty with a fresh seq and queues the group', async () => {
-    const before = await db.query<{ seq: string }>(`SELECT last_value::text AS seq FROM sync_dirty_seq`);
-    const r = await runCli(['retry', '--group', 'g1', '--json'], env);
-    expect(r.code).toBe(0);
-    expect(parseJson(r)).toEqual({ members: 1, groups: 0, enqueued: ['g1'] });
-    const mark = await db.query<{ seq: string; bulk: boolean }>(
-      `SELECT seq::text AS seq, bulk FROM sync_dirty WHERE group_id = 'g1' AND contact_id = 'c16'`,
-    );
-    expect(BigInt(mark.rows[0]?.seq ?? '0')).toBeGreaterThan(BigInt(before.rows[0]?.seq ?? '0'));
-    expect(mark.rows[0]?.bulk).toBe(false);
-    expect(await queuedGroups()).toEqual(['g1']);
-  });
-
-  it('with --all also marks failed groups dirty, and prints counts', async () => {
-    const r = await runCli(['retry', '--all'], env);
-    expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe('Marked 2 failed members and 1 failed group for another sync; queued 2 groups: g1, g2');
-    const g2 = await db.query<{ dirty: boolean }>(`SELECT dirty FROM sync_group_state WHERE group_id = 'g2'`);
-    expect(g2.rows[0]?.dirty).toBe(true);
-    expect(await queuedGroups()).toEqual(['g1', 'g2']);
-  });
-});
-
-describe('approve-deletes', () => {
-  it('approves the open holds of a group, refreshes its marks and queues it', async () => {
-    const before = await db.query<{ seq: string }>(`SELECT max(seq)::text AS seq FROM sync_dirty WHERE group_id = 'g1'`);
-    const r = await runCli(['approve-deletes', 'gone', '--json'], env);
-    expect(r.code).toBe(0);
-    expect(parseJson(r)).toMatchObject({ groupId: 'gone', released: 1 });
-    const text = await runCli(['approve-deletes', 'g1'], env);
-    expect(text.stdout).toMatch(/^Approved 1 hold for group g1/);
-    const holds = await db.query<{ approved_by: string | null }>(`SELECT approved_by FROM sync_holds ORDER BY id`);
-    expect(holds.rows.map((h) => h.approved_by?.startsWith('cli'))).toEqual([true, true]);
-    const after = await db.query<{ seq: string }>(`SELECT min(seq)::text AS seq FROM sync_dirty WHERE group_id = 'g1'`);
-    expect(BigInt(after.rows[0]?.seq ?? '0')).toBeGreaterThan(BigInt(before.rows[0]?.seq ?? '0'));
-    const gone = await db.query<{ dirty: boolean }>(`SELECT dirty FROM sync_group_state WHERE group_id = 'gone'`);
-    expect(gone.rows[0]?.dirty).toBe(true);
-    expect(await queuedGroups()).toContain('gone');
-  });
-
-  it('says when there was nothing to approve, and refuses an unknown or missing group', async () => {
-    const [again, unknown, missing] = await Promise.all([
-      runCli(['approve-deletes', 'g1'], env),
-      runCli(['approve-deletes', 'nope'], env),
-      runCli(['approve-deletes'], env),
-    ]);
-    expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/^No open holds for group g1/);
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('No group "nope"');
-    expect(missing.code).not.toBe(0);
-    expect(missing.stderr).toContain("missing required argument 'group-id'");
-  });
-});
-
-describe('import', () => {
-  it('imports a file, adds the members and prints a JSON summary', async () => {
-    const file = join(dir, 'crm.csv');
-    const report = join(dir, 'rejects.ndjson');
-    await writeFile(file, 'id,mobile,name\nimp-1,34690000001,"One, First"\nimp-2,bad,Two\n');
-    const r = await runCli(['import', file, '--group', 'g1', '--report', report, '--json'], env);
-    expect(r.code).toBe(0);
-    expect(parseJson(r)).toMatchObject({ read: 2, imported: 1, rejected: 1, membersAdded: 1, reportPath: report });
-    expect((await readFile(report, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { line: number }).line)).toEqual([3]);
-    const member = await db.query(`SELECT 1 FROM group_members WHERE group_id = 'g1' AND contact_id = 'imp-1'`);
-    expect(member.rowCount).toBe(1);
-    const again = await runCli(['import', file, '--group', 'g1', '--report', report], env);
-    expect(again.stdout).toMatch(/^Read 2 rows in .*: 0 imported \(0 new, 0 changed\), 1 unchanged, 1 rejected\./);
-  });
-
-  it('exits 1 for a missing file or an unknown group, and 2 for an unknown format', async () => {
-    const file = join(dir, 'ok.csv');
-    await writeFile(file, 'id\nx\n');
-    const [missing, group, format] = await Promise.all([
-      runCli(['import', join(dir, 'absent.csv')], env),
-      runCli(['import', file, '--group', 'nope'], env),
-      runCli(['import', file, '--format', 'xml'], env),
-    ]);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/cannot read .*absent\.csv: ENOENT/);
-    expect(group.code).toBe(1);
-    expect(group.stderr).toContain('No group "nope"');
-    expect(format.code).toBe(2);
-    expect(format.stderr).toContain('--format');
   });
 });

@@ -6,13 +6,22 @@ import { drained, settled } from './support/sync-helpers.ts';
 describe('operator commands against a running daemon', () => {
   let h: Harness;
   const remoteMobiles = async (groupId: string): Promise<string[]> => {
-    const row = await h.db.query<{ afilnet_id: string }>('SELECT afilnet_id FROM groups WHERE id = $1', [groupId]);
-    const g = (await emulatorState(h.emulator.url)).find((r) => String(r.idgroup) === row.rows[0]?.afilnet_id);
+    const row = await h.db.query<{ afilnet_id: string }>(
+      'SELECT afilnet_id FROM groups WHERE id = $1',
+      [groupId],
+    );
+    const g = (await emulatorState(h.emulator.url)).find(
+      (r) => String(r.idgroup) === row.rows[0]?.afilnet_id,
+    );
     return (g?.contacts ?? []).map((c) => c.fields.mobile ?? '').sort();
   };
   const memberStatus = async (contactId: string) =>
-    (await h.db.query<{ status: string }>('SELECT status FROM sync_member_state WHERE contact_id = $1', [contactId]))
-      .rows[0]?.status;
+    (
+      await h.db.query<{ status: string }>(
+        'SELECT status FROM sync_member_state WHERE contact_id = $1',
+        [contactId],
+      )
+    ).rows[0]?.status;
 
   beforeAll(async () => {
     h = await createHarness({ env: { MAX_FIELD_LENGTH: '100' } });
@@ -39,14 +48,25 @@ describe('operator commands against a running daemon', () => {
     const r = await runCli(['retry', '--group', 'g', '--json'], h.env);
     expect(r.code).toBe(0);
     expect(parseJson(r)).toEqual({ members: 1, groups: 0, enqueued: ['g'] });
-    await waitFor(async () => (await memberStatus('long')) === 'synced', 30_000, 'the retried member');
+    await waitFor(
+      async () => (await memberStatus('long')) === 'synced',
+      30_000,
+      'the retried member',
+    );
     expect(await remoteMobiles('g')).toEqual(['34677000001']);
   });
 
   it('approve-deletes lets held deletes through and the daemon makes them', async () => {
-    await h.db.query(`DELETE FROM group_members WHERE group_id = 'big' AND contact_id IN (SELECT 'b' || i FROM generate_series(1, 30) i)`);
+    await h.db.query(
+      `DELETE FROM group_members WHERE group_id = 'big' AND contact_id IN (SELECT 'b' || i FROM generate_series(1, 30) i)`,
+    );
     await waitFor(
-      async () => (await h.db.query(`SELECT 1 FROM sync_holds WHERE group_id = 'big' AND approved_at IS NULL`)).rowCount === 1,
+      async () =>
+        (
+          await h.db.query(
+            `SELECT 1 FROM sync_holds WHERE group_id = 'big' AND approved_at IS NULL`,
+          )
+        ).rowCount === 1,
       30_000,
       'a hold',
     );

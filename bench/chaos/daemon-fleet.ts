@@ -68,6 +68,7 @@ export class DaemonFleet {
 
   /** SIGTERM every daemon (a drain), SIGKILL those still running after `graceMs`. */
   async stopAll(graceMs: number): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     await Promise.all(
       this.slots.map(async (slot) => {

@@ -109,7 +109,9 @@ export class Driver {
     while (!this.stopping && this.stats.changes < this.opts.maxChanges) {
       const due = ((Date.now() - this.started) / 1000) * this.opts.changesPerSecond;
       if (this.stats.changes > due) {
-        await sleep(Math.min(500, ((this.stats.changes - due) / this.opts.changesPerSecond) * 1000));
+        await sleep(
+          Math.min(500, ((this.stats.changes - due) / this.opts.changesPerSecond) * 1000),
+        );
         continue;
       }
       const kind = pickKind();

@@ -25,7 +25,11 @@ export interface EmulatorProcess {
   url: string;
   setFaults(faults: FaultSettings): Promise<void>;
   state(): Promise<RemoteGroup[]>;
-  calls(): Promise<{ total: number; byMethod: Record<string, number>; rejected: Record<string, number> }>;
+  calls(): Promise<{
+    total: number;
+    byMethod: Record<string, number>;
+    rejected: Record<string, number>;
+  }>;
   stop(): Promise<void>;
 }
 
@@ -40,7 +44,10 @@ export async function startEmulatorProcess(): Promise<EmulatorProcess> {
   });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => fail(new Error('the emulator did not start within 30 s')), 30_000);
+    const timer = setTimeout(
+      () => fail(new Error('the emulator did not start within 30 s')),
+      30_000,
+    );
     const fail = (err: Error) => {
       clearTimeout(timer);
       child.kill('SIGKILL');
@@ -55,7 +62,9 @@ export async function startEmulatorProcess(): Promise<EmulatorProcess> {
       }
     });
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', (code) => fail(new Error(`the emulator exited (${code}): ${out.slice(-2_000)}`)));
+    child.once('exit', (code) =>
+      fail(new Error(`the emulator exited (${code}): ${out.slice(-2_000)}`)),
+    );
   });
   child.stdout.resume();
   const json = async <T>(path: string, init?: RequestInit): Promise<T> => {

@@ -40,7 +40,8 @@ export async function startSoakPostgres(): Promise<SoakPostgres> {
   };
   const data = join(dir, 'data');
   const port = await freePort();
-  const ctl = (args: string[]) => tool('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', ...args]);
+  const ctl = (args: string[]) =>
+    tool('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', ...args]);
   try {
     await tool('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
     // Three daemons (pool + listener each), the drivers and the checker: room to spare.

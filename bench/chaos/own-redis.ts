@@ -25,14 +25,22 @@ export async function startSoakRedis(opts: { aof: boolean }): Promise<SoakRedis>
   const dir = await mkdtemp(join(tmpdir(), 'afilnet-chaos-redis-'));
   const port = await freePort();
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', dir,
-    '--appendonly', opts.aof ? 'yes' : 'no',
-    '--appendfsync', 'everysec',
-    '--save', '',
-    '--maxmemory-policy', 'noeviction',
-    '--logfile', join(dir, 'redis.log'),
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--appendonly',
+    opts.aof ? 'yes' : 'no',
+    '--appendfsync',
+    'everysec',
+    '--save',
+    '',
+    '--maxmemory-policy',
+    'noeviction',
+    '--logfile',
+    join(dir, 'redis.log'),
   ];
   let child: ChildProcess | null = null;
   const start = async (): Promise<void> => {
@@ -51,7 +59,12 @@ export async function startSoakRedis(opts: { aof: boolean }): Promise<SoakRedis>
     clearTimeout(timer);
   };
   const dbsize = async (): Promise<number> => {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+    const client = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+    });
     try {
       await client.connect();
       return await client.dbsize();

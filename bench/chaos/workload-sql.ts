@@ -63,4 +63,6 @@ export function attributeEdit(step: number): { set: Record<string, string>; drop
   return { set: {}, drop: 'city' };
 }
 
-export const CREATE_GROUP_SQL = `INSERT INTO groups (id, name, type, fields) VALUES ($1, $2, $3, $4)`;
+/** Idempotent: a retry after a COMMIT whose answer was lost must not fail. */
+export const CREATE_GROUP_SQL = `INSERT INTO groups (id, name, type, fields) VALUES ($1, $2, $3, $4)
+  ON CONFLICT (id) DO NOTHING`;

@@ -1,4 +1,6 @@
-import type pg from 'pg';
+import { badRecord } from './bad-records.ts';
+import { mainReuse, reimport } from './recycle.ts';
+import { rowCount, type Tx, type WorkloadContext } from './workload-context.ts';
 import {
   attributeEdit,
   attributesFor,
@@ -21,6 +23,8 @@ export type OpKind =
   | 'remove'
   | 'rejoin'
   | 'deleteContact'
+  | 'reimport'
+  | 'mainReuse'
   | 'bad';
 
 /** Share of transactions per kind; adds are the bulk, as in a CRM that mostly grows. */
@@ -31,17 +35,17 @@ export const OP_WEIGHTS: Record<OpKind, number> = {
   mainChange: 4,
   remove: 14,
   rejoin: 5,
-  deleteContact: 8,
-  bad: 1,
+  deleteContact: 6,
+  reimport: 3,
+  mainReuse: 2,
+  bad: 2,
 };
-
-type Tx = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
 
 /**
  * The writes a CRM makes with plain SQL, one transaction per call. It keeps no model of the
  * data beyond counters: the checker reads the truth from the database at the end.
  */
-export class Workload {
+export class Workload implements WorkloadContext {
   private nextContact = 1;
   private nextMain = 1;
   private nextBad = 1;
@@ -54,7 +58,7 @@ export class Workload {
     /** Contacts at the low end of the id range are edited far more often ("several times"). */
     private readonly hotSize: number,
   ) {
-    this.groups = [...initial];
+    this.groups = initial.map((g) => ({ ...g, fields: [...g.fields] }));
   }
 
   /** Runs one operation of `kind`; returns how many changes (rows written) it made. */
@@ -62,8 +66,14 @@ export class Workload {
     switch (kind) {
       case 'add':
         return this.add(tx, randInt(20, 120));
-      case 'join':
-        return this.join(tx);
+      case 'join': {
+        const group = pick(this.groups).id;
+        const ids = this.someIds(randInt(20, 60), false);
+        return this.insertMembers(
+          tx,
+          ids.map((c) => [group, c]),
+        );
+      }
       case 'update':
         return this.update(tx, step);
       case 'mainChange':
@@ -71,17 +81,23 @@ export class Workload {
       case 'remove':
         return this.remove(tx);
       case 'rejoin':
-        return this.rejoin(tx);
-      case 'deleteContact':
-        return this.count(tx('DELETE FROM contacts WHERE id = ANY($1)', [this.someIds(randInt(5, 25), false)]));
+        return this.insertMembers(tx, this.removed.splice(0, randInt(10, 40)));
+      case 'deleteContact': {
+        const ids = this.someIds(randInt(5, 25), false);
+        return rowCount(tx('DELETE FROM contacts WHERE id = ANY($1)', [ids]));
+      }
+      case 'reimport':
+        return reimport(this, tx);
+      case 'mainReuse':
+        return mainReuse(this, tx);
       case 'bad':
-        return this.bad(tx);
+        return badRecord(this, tx);
     }
   }
 
   async createGroup(tx: Tx, spec: GroupSpec): Promise<void> {
     await tx(CREATE_GROUP_SQL, [spec.id, groupName(spec.id), spec.type, spec.fields]);
-    this.groups.push(spec);
+    if (!this.groups.some((g) => g.id === spec.id)) this.groups.push({ ...spec });
   }
 
   /** Stops writing to the group, then deletes it (its memberships cascade). */
@@ -91,6 +107,7 @@ export class Workload {
     await tx('DELETE FROM groups WHERE id = $1', [id]);
   }
 
+  /** Idempotent `change` of a group's fields (it may be retried after a lost COMMIT answer). */
   async setFields(tx: Tx, id: string, change: (fields: string[]) => string[]): Promise<void> {
     const spec = this.groups.find((g) => g.id === id);
     if (!spec) return;
@@ -99,12 +116,21 @@ export class Workload {
     spec.fields = fields;
   }
 
-  private async count(result: Promise<pg.QueryResult>): Promise<number> {
-    return (await result).rowCount ?? 0;
+  allocateContacts(n: number): number {
+    const first = this.nextContact;
+    this.nextContact += n;
+    return first;
   }
 
-  /** Ids of contacts that may exist; `hot` favours the small, often-edited range. */
-  private someIds(n: number, hot: boolean): string[] {
+  nextMainNumber(): number {
+    return this.nextMain++;
+  }
+
+  nextBadId(): string {
+    return `bad${this.nextBad++}`;
+  }
+
+  someIds(n: number, hot: boolean): string[] {
     const top = Math.max(1, this.nextContact - 1);
     return Array.from({ length: n }, () => {
       const limit = hot && Math.random() < 0.7 ? Math.min(top, this.hotSize) : top;
@@ -112,34 +138,9 @@ export class Workload {
     });
   }
 
-  private async add(tx: Tx, n: number): Promise<number> {
-    const first = this.nextContact;
-    this.nextContact += n;
-    const ids = Array.from({ length: n }, (_, i) => first + i);
-    await tx(
-      `INSERT INTO contacts (id, mobile, email, attributes)
-       SELECT 'c' || x.n, x.m, x.e, x.a FROM unnest($1::int[], $2::text[], $3::text[], $4::jsonb[]) AS x(n, m, e, a)`,
-      [
-        ids,
-        ids.map(mobileOf),
-        ids.map(emailOf),
-        ids.map((i) => JSON.stringify(attributesFor(i))),
-      ],
-    );
-    // Each new contact joins one or two groups.
-    const pairs: [string, string][] = [];
-    for (const i of ids) {
-      const first = pick(this.groups);
-      pairs.push([first.id, `c${i}`]);
-      const second = pick(this.groups);
-      if (Math.random() < 0.5 && second.id !== first.id) pairs.push([second.id, `c${i}`]);
-    }
-    return this.insertMembers(tx, pairs);
-  }
-
-  private insertMembers(tx: Tx, pairs: [string, string][]): Promise<number> {
+  insertMembers(tx: Tx, pairs: [string, string][]): Promise<number> {
     // Joined to both tables: a contact or group deleted meanwhile is skipped, not an error.
-    return this.count(
+    return rowCount(
       tx(
         `INSERT INTO group_members (group_id, contact_id)
          SELECT x.g, x.c FROM unnest($1::text[], $2::text[]) AS x(g, c)
@@ -150,17 +151,29 @@ export class Workload {
     );
   }
 
-  private join(tx: Tx): Promise<number> {
-    const group = pick(this.groups).id;
-    return this.insertMembers(
-      tx,
-      this.someIds(randInt(20, 60), false).map((c) => [group, c]),
+  private async add(tx: Tx, n: number): Promise<number> {
+    const first = this.allocateContacts(n);
+    const ids = Array.from({ length: n }, (_, i) => first + i);
+    await tx(
+      `INSERT INTO contacts (id, mobile, email, attributes)
+       SELECT 'c' || x.n, x.m, x.e, x.a
+       FROM unnest($1::int[], $2::text[], $3::text[], $4::jsonb[]) AS x(n, m, e, a)`,
+      [ids, ids.map(mobileOf), ids.map(emailOf), ids.map((i) => JSON.stringify(attributesFor(i)))],
     );
+    // Each new contact joins one or two groups.
+    const pairs: [string, string][] = [];
+    for (const i of ids) {
+      const one = pick(this.groups);
+      const two = pick(this.groups);
+      pairs.push([one.id, `c${i}`]);
+      if (Math.random() < 0.5 && two.id !== one.id) pairs.push([two.id, `c${i}`]);
+    }
+    return this.insertMembers(tx, pairs);
   }
 
   private update(tx: Tx, step: number): Promise<number> {
     const { set, drop } = attributeEdit(step);
-    return this.count(
+    return rowCount(
       tx(
         `UPDATE contacts SET attributes = (attributes || $2::jsonb) - $3::text[] WHERE id = ANY($1)`,
         [this.someIds(randInt(20, 80), true), JSON.stringify(set), drop ? [drop] : []],
@@ -171,9 +184,11 @@ export class Workload {
   private async mainChange(tx: Tx): Promise<number> {
     let changes = 0;
     for (const id of this.someIds(randInt(3, 10), true)) {
-      const n = this.nextMain++;
-      const [column, value] = Math.random() < 0.5 ? ['mobile', newMobileOf(n)] : ['email', newEmailOf(n)];
-      changes += await this.count(tx(`UPDATE contacts SET ${column} = $2 WHERE id = $1`, [id, value]));
+      const n = this.nextMainNumber();
+      const [column, value] =
+        Math.random() < 0.5 ? ['mobile', newMobileOf(n)] : ['email', newEmailOf(n)];
+      const sql = `UPDATE contacts SET ${column} = $2 WHERE id = $1`;
+      changes += await rowCount(tx(sql, [id, value]));
     }
     return changes;
   }
@@ -189,49 +204,5 @@ export class Workload {
     for (const r of rows) this.removed.push([r.group_id, r.contact_id]);
     if (this.removed.length > 5_000) this.removed.splice(0, this.removed.length - 5_000);
     return rows.length;
-  }
-
-  private rejoin(tx: Tx): Promise<number> {
-    const pairs = this.removed.splice(0, randInt(10, 40));
-    return this.insertMembers(tx, pairs);
-  }
-
-  /** A record the provider cannot take: it must be recorded failed and block nothing else. */
-  private async bad(tx: Tx): Promise<number> {
-    const id = `bad${this.nextBad++}`;
-    const group = pick(this.groups);
-    const kind = pick(['no_main', 'too_long', 'duplicate', 'unencodable'] as const);
-    if (kind === 'unencodable') {
-      // Fine in an add (JSON), refused in a modify (field:value form): edits a live contact.
-      const [target] = this.someIds(1, true);
-      const set = JSON.stringify({ name: `Smith, John: ${id}` });
-      return this.count(tx('UPDATE contacts SET attributes = attributes || $2::jsonb WHERE id = $1', [target, set]));
-    }
-    if (kind === 'duplicate') {
-      // Shares the main value of a current member of the group.
-      const holder = await tx(
-        `SELECT c.mobile, c.email FROM group_members gm JOIN contacts c ON c.id = gm.contact_id
-         WHERE gm.group_id = $1 LIMIT 1 OFFSET $2`,
-        [group.id, randInt(0, 50)],
-      );
-      const row = holder.rows[0] as { mobile: string | null; email: string | null } | undefined;
-      if (!row) return 0;
-      await tx(`INSERT INTO contacts (id, mobile, email, attributes) VALUES ($1, $2, $3, $4)`, [
-        id,
-        row.mobile,
-        row.email,
-        { name: `Duplicate ${id}` },
-      ]);
-    } else {
-      const n = 90_000_000 + this.nextBad;
-      const name = kind === 'too_long' ? 'x'.repeat(300) : `Bad ${id}`;
-      const main = kind === 'no_main' ? [null, null] : [mobileOf(n), emailOf(n)];
-      await tx(`INSERT INTO contacts (id, mobile, email, attributes) VALUES ($1, $2, $3, $4)`, [
-        id,
-        ...main,
-        { name },
-      ]);
-    }
-    return this.insertMembers(tx, [[group.id, id]]);
   }
 }

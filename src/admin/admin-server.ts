@@ -2,8 +2,11 @@ import { fastify, LogController, type FastifyBaseLogger, type FastifyRequest } f
 import type { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
+import type { AfilnetClient } from '../afilnet/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { checkResyncProgress, readRun, startResync } from '../resync/index.ts';
+import type { ApiCaller } from '../sync/api-caller.ts';
 import type { GroupQueue } from '../sync/group-queue.ts';
 import { AdminAccess, assertAdminExposureAllowed } from './admin-access.ts';
 import { createAccessHook, pathOf } from './access-hook.ts';
@@ -13,11 +16,7 @@ import { readAllowedRate } from '../operator/allowed-rate.ts';
 import { errorReport } from '../operator/error-report.ts';
 import { retryFailed } from '../operator/retry-failed.ts';
 import { statusReport } from '../operator/status-report.ts';
-import {
-  operatorErrorStatus,
-  registerOperatorRoutes,
-  type OperatorHandlers,
-} from './operator-routes.ts';
+import { operatorErrorStatus, registerOperatorRoutes } from './operator-routes.ts';
 import { registerQueueBoard } from './queue-board.ts';
 import { createScrapeMetrics } from './scrape-metrics.ts';
 
@@ -33,8 +32,9 @@ export interface AdminDeps {
   /** AFILNET_RATE_LIMIT: the allowed rate until the budget learns a lower one. */
   rateCeiling: number;
   logger: Logger;
-  /** Wired when the resync module provides an entry point; POST /resync answers 501 otherwise. */
-  resync?: OperatorHandlers['resync'];
+  /** The daemon's Afilnet client and caller: a resync's reads share its rate budget. */
+  client: AfilnetClient;
+  caller: ApiCaller;
 }
 
 export interface AdminOptions {
@@ -105,7 +105,13 @@ export async function startAdminServer(deps: AdminDeps, opts: AdminOptions): Pro
     retry: (selection) =>
       retryFailed(stores, 'all' in selection ? { all: true } : { groupIds: selection.groups }),
     approveDeletes: (groupId, by) => approveGroupDeletes(stores, groupId, by),
-    ...(deps.resync ? { resync: deps.resync } : {}),
+    resync: (selection, { dryRun }) =>
+      startResync(
+        { ...stores, client: deps.client, caller: deps.caller, logger: deps.logger },
+        { ...selection, dryRun, startedBy: 'admin-http' },
+      ),
+    resyncRun: async (runId) =>
+      (await readRun(deps.pool, runId)) ? checkResyncProgress(deps.pool, runId) : null,
   });
   await registerQueueBoard(app, [deps.queue.queue]);
 

@@ -1,10 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { UnknownGroupError } from '../operator/unknown-group.ts';
+import { GroupBusyError, ResyncRequestError } from '../resync/index.ts';
 
 /** The HTTP status an operator error maps to, or undefined for an unexpected one (500). */
 export function operatorErrorStatus(err: unknown): number | undefined {
   if (err instanceof UnknownGroupError) return 404;
+  if (err instanceof ResyncRequestError) return 400;
+  if (err instanceof GroupBusyError) return 409;
   return undefined;
 }
 
@@ -17,8 +20,10 @@ export interface OperatorHandlers {
   errors(opts: { groupId?: string; limit?: number }): Promise<unknown>;
   retry(selection: GroupSelection): Promise<unknown>;
   approveDeletes(groupId: string, approvedBy: string): Promise<unknown>;
-  /** Absent until the resync module is wired: POST /resync then answers 501. */
-  resync?: (selection: GroupSelection, opts: { dryRun: boolean }) => Promise<unknown>;
+  /** Starts a resync run; a dry run has planned by the time it resolves. */
+  resync(selection: GroupSelection, opts: { dryRun: boolean }): Promise<{ dryRun: boolean }>;
+  /** A run with its progress, or null when there is no such run. */
+  resyncRun(runId: string): Promise<unknown>;
 }
 
 const selectionShape = {
@@ -59,7 +64,8 @@ function parseInput<S extends z.ZodType>(
 }
 
 /**
- * GET /status, GET /errors, POST /retry, POST /groups/:id/approve-deletes, POST /resync. Bodies
+ * GET /status, GET /errors, POST /retry, POST /groups/:id/approve-deletes, POST /resync and
+ * GET /resync/:id. Bodies
  * are JSON and checked with zod; every route is behind the token (the access hook). A group id
  * nobody knows answers 404 (see operatorErrorStatus).
  */
@@ -90,14 +96,16 @@ export function registerOperatorRoutes(app: FastifyInstance, handlers: OperatorH
   app.post('/resync', async (request, reply) => {
     const body = parseInput(resyncBody, request.body, reply);
     if (body === undefined) return reply;
-    if (!handlers.resync) {
-      return reply.code(501).send({
-        error: 'not implemented',
-        message: 'resync is not available in this build (src/resync provides no entry point yet)',
-      });
-    }
-    return reply
-      .code(202)
-      .send(await handlers.resync(toSelection(body), { dryRun: body.dryRun ?? false }));
+    const run = await handlers.resync(toSelection(body), { dryRun: body.dryRun ?? false });
+    // A dry run is finished; a real one is accepted and applied by each group's worker run.
+    return reply.code(run.dryRun ? 200 : 202).send(run);
+  });
+
+  app.get<{ Params: { id: string } }>('/resync/:id', async (request, reply) => {
+    const id = request.params.id;
+    const run = /^\d{1,18}$/.test(id) ? await handlers.resyncRun(id) : null;
+    if (run === null)
+      return reply.code(404).send({ error: 'not found', message: `no resync run ${id}` });
+    return run;
   });
 }

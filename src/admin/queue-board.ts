@@ -1,5 +1,4 @@
 import { createBullBoard } from '@bull-board/api';
-import type { IServerAdapter } from '@bull-board/api/typings/app';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
@@ -20,9 +19,7 @@ export async function registerQueueBoard(app: FastifyInstance, queues: Queue[]):
     queues: queues.map(
       (q) => new BullMQAdapter(q, { description: 'one job per group with changes' }),
     ),
-    // @bull-board/fastify 9.10.1 types itself against its own nested @bull-board/api 9.10.1; the
-    // shapes match at run time, only the two copies of the declarations differ.
-    serverAdapter: serverAdapter as unknown as IServerAdapter,
+    serverAdapter,
     options: { uiConfig: { boardTitle: 'afilnet-sync' } },
   });
   await app.register(serverAdapter.registerPlugin(), { prefix: QUEUE_BOARD_PATH });

@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** The daemon's Prometheus metrics, on a registry of its own (tests create several). */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'afilnet_sync_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'afilnet_sync_' });
   return {
     registry,
     calls: new Counter({

@@ -25,10 +25,9 @@ export async function retryFailed(
   scope: RetryScope,
 ): Promise<RetryResult> {
   const groupIds = 'all' in scope ? null : [...new Set(scope.groupIds)];
-  if (groupIds !== null) {
-    if (groupIds.length === 0) throw new Error('retry needs at least one group, or all');
-    await assertGroupsKnown(deps.pool, groupIds);
-  }
+  // An empty list names nothing: nothing to retry (the CLI refuses it before getting here).
+  if (groupIds?.length === 0) return { members: 0, groups: 0, enqueued: [] };
+  if (groupIds !== null) await assertGroupsKnown(deps.pool, groupIds);
   const client = await deps.pool.connect();
   let members: { group_id: string; n: number }[];
   let groups: string[];

@@ -87,12 +87,12 @@ SELECT CASE WHEN main IS NULL THEN 'orphan' ELSE 'extra' END, NULL, idcontact, m
 FROM rem WHERE rank > 1 OR main IS NULL
 UNION ALL
 SELECT 'stale', s.contact_id, NULL, s.main_value, NULL, NULL, true, s.remote_id,
-       s.synced_fields, s.uncertain,
-       EXISTS (SELECT 1 FROM group_members gm
-               WHERE gm.group_id = $2 AND gm.contact_id = s.contact_id), NULL
+       s.synced_fields, s.uncertain, l.contact_id IS NOT NULL, NULL
 FROM sync_member_state s
+LEFT JOIN loc l ON l.contact_id = s.contact_id
+LEFT JOIN keepers k ON k.contact_id = s.contact_id
 WHERE s.group_id = $2 AND (s.remote_id IS NOT NULL OR s.synced_fields IS NOT NULL OR s.uncertain)
-  AND NOT EXISTS (SELECT 1 FROM keepers k WHERE k.contact_id = s.contact_id)`;
+  AND k.contact_id IS NULL`;
 }
 
 /**

@@ -8,6 +8,8 @@ export interface FollowOptions {
   out: NodeJS.WriteStream;
   /** Bars when `out` is a terminal; otherwise one plain line per change. */
   tty: boolean;
+  /** Polls without showing anything (for a caller that prints only the result). */
+  quiet?: boolean;
   pollMs?: number;
   /** Stops following (the resync itself goes on in the daemon). */
   signal?: AbortSignal;
@@ -45,20 +47,30 @@ function plainLine(runId: string, groupId: string, p: GroupProgress): string {
   return `resync run ${runId} group ${groupId}: ${p.phase}${numbers}${held}${error}\n`;
 }
 
+/** Members per group: how many remote contacts a read of an in-step group would bring. */
+async function memberCounts(pool: pg.Pool, groupIds: string[]): Promise<Record<string, number>> {
+  const res = await pool.query<{ group_id: string; n: number }>(
+    `SELECT group_id, count(*)::int AS n FROM group_members WHERE group_id = ANY($1::text[])
+     GROUP BY group_id`,
+    [groupIds],
+  );
+  return Object.fromEntries(res.rows.map((r) => [r.group_id, r.n]));
+}
+
 /**
- * Polls a run until it is done or failed, showing each group's phase (reading, diffing,
- * applying) as it goes: a bar per group on a terminal, plain lines otherwise (a line when a
- * phase changes, and at most every few seconds while applying). Returns the finished run, or the
- * last one seen when `signal` aborts.
+ * Polls a run until it is planned, done or failed, showing each group's phase (reading,
+ * diffing, applying) as it goes: a bar per group on a terminal, plain lines otherwise (a line
+ * when a phase changes, and at most every few seconds while it lasts). Returns the last run
+ * seen: finished, or whatever it was when `signal` aborted.
  */
 export async function followResync(
   pool: pg.Pool,
   runId: string,
-  expected: Record<string, number>,
   opts: FollowOptions,
 ): Promise<ResyncRun> {
   const pollMs = opts.pollMs ?? 500;
-  const multi = opts.tty
+  let expected: Record<string, number> | null = null;
+  const multi = opts.tty && !opts.quiet
     ? new MultiBar(
         {
           stream: opts.out,
@@ -74,6 +86,7 @@ export async function followResync(
   try {
     for (;;) {
       const run = await checkResyncProgress(pool, runId);
+      expected ??= await memberCounts(pool, run.groupIds);
       for (const groupId of run.groupIds) {
         const p = run.progress[groupId] ?? { phase: 'queued' };
         if (multi) {
@@ -86,6 +99,7 @@ export async function followResync(
           } else bars.set(groupId, multi.create(total, value, payload));
           continue;
         }
+        if (opts.quiet) continue;
         const line = plainLine(runId, groupId, p);
         const last = said.get(groupId);
         const samePhase = last?.line.startsWith(`resync run ${runId} group ${groupId}: ${p.phase}`);
@@ -93,7 +107,8 @@ export async function followResync(
         opts.out.write(line);
         said.set(groupId, { line, at: Date.now() });
       }
-      if (run.status === 'done' || run.status === 'failed' || opts.signal?.aborted) return run;
+      const finished = run.status !== 'planning' && run.status !== 'applying';
+      if (finished || opts.signal?.aborted) return run;
       await new Promise((r) => setTimeout(r, pollMs));
     }
   } finally {

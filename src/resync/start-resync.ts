@@ -24,6 +24,8 @@ export interface ResyncRequest {
   dryRun: boolean;
   /** Who asked: `user@host`, or `admin-http`. */
   startedBy: string;
+  /** Told the run's id as soon as it is recorded (a dry run plans for a while after that). */
+  onRunCreated?: (runId: string) => void;
 }
 
 /** The request cannot be made as asked; the message says why, group by group. */
@@ -61,6 +63,7 @@ export async function startResync(
       dryRun: true,
       groupIds,
     });
+    request.onRunCreated?.(runId);
     let failed = false;
     for (const group of groups) failed = !(await dryRunGroup(services, runId, group)) || failed;
     await finishRun(services.pool, runId, failed ? 'failed' : 'planned');
@@ -91,6 +94,7 @@ export async function startResync(
   } finally {
     client.release();
   }
+  request.onRunCreated?.(runId);
   await services.queue.enqueue(groupIds, { now: true });
   return (await readRun(services.pool, runId)) as ResyncRun;
 }

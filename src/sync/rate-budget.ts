@@ -76,6 +76,13 @@ redis.call('PEXPIRE', key, 86400000)
 return tostring(rate)
 `;
 
+const BLOCKED_FOR = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local blocked = tonumber(redis.call('HGET', KEYS[1], 'blocked')) or 0
+return tostring(math.max(0, blocked - now))
+`;
+
 export type Priority = 'live' | 'bulk';
 
 export interface RateBudgetStats {
@@ -101,7 +108,8 @@ export class RateBudget {
   /** Resolves when this caller may make one call. */
   async acquire(priority: Priority = 'live'): Promise<void> {
     const started = Date.now();
-    for (;;) {
+    for (let late = 0; ; ) {
+      const asked = performance.now();
       const [waitText, rateText] = (await this.redis.eval(
         ACQUIRE,
         1,
@@ -111,18 +119,23 @@ export class RateBudget {
       )) as [string, string];
       this.currentRate = Number(rateText);
       const wait = Number(waitText);
-      if (wait > 0) await sleep(wait);
-      if (wait >= 0) {
-        // A 429 seen by another replica while we slept moves the block forward: honour it.
-        const blocked = Number(await this.redis.hget(this.key, 'blocked'));
-        const now = await this.redisNow();
-        if (blocked > now) {
-          await sleep(blocked - now);
-          continue;
-        }
-        break;
+      if (wait < 0) {
+        await sleep(-wait);
+        continue;
       }
-      await sleep(-wait);
+      const slotAt = asked + wait;
+      if (wait > 0) await sleep(wait);
+      // A 429 seen by another replica while we slept moves the block forward: honour it.
+      const blockedFor = Number(await this.redis.eval(BLOCKED_FOR, 1, this.key));
+      if (blockedFor > 0) {
+        await sleep(blockedFor);
+        continue;
+      }
+      // A slot used long after its time would bunch with the next ones (a stalled event loop):
+      // take a fresh one instead, a few times at most so a busy process is slowed, not starved.
+      const interval = 1000 / this.currentRate;
+      if (performance.now() - slotAt > Math.max(20, interval / 2) && late++ < 3) continue;
+      break;
     }
     const waited = Date.now() - started;
     if (waited > 0) this.onWait?.(waited, priority);
@@ -143,10 +156,6 @@ export class RateBudget {
     );
   }
 
-  private async redisNow(): Promise<number> {
-    const [s, us] = await this.redis.time();
-    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
-  }
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -57,14 +57,24 @@ export function registerResyncCommand(program: Command): void {
       // Logs go to stderr and only when something is wrong: stdout holds the report.
       const logger = createLogger({ level: 'warn', name: 'afilnet-sync-resync' }, pino.destination(2));
       const services = await openResyncServices(config, logger);
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGINT', onSignal);
       try {
+        let following: Promise<ResyncRun> | undefined;
         const started = await startResync(services, {
           groups: options.group,
           all: options.all === true,
           dryRun: options.dryRun === true,
           startedBy: whoAmI(),
+          onRunCreated: (runId) => {
+            following = follow(services.pool, runId, options, stop.signal);
+          },
         });
-        const run = started.dryRun ? started : await follow(services.pool, started, options.json);
+        // A dry run has planned by now: its follower only needs to draw the last state.
+        if (started.dryRun) stop.abort();
+        const followed = await following;
+        const run = started.dryRun || !followed ? started : followed;
         const examples: ResyncItem[] = [];
         for (const groupId of run.groupIds) {
           examples.push(...(await exampleItems(services.pool, run.id, groupId, EXAMPLES_PER_KIND)));
@@ -75,42 +85,29 @@ export function registerResyncCommand(program: Command): void {
         const finished = run.status !== 'planning' && run.status !== 'applying';
         process.exitCode = run.status === 'failed' ? 1 : finished ? 0 : 130;
       } finally {
+        process.off('SIGINT', onSignal);
         await services.close();
       }
     });
 }
 
-async function follow(
+/** Shows the run's progress on stderr until it ends or `signal` aborts. */
+function follow(
   pool: pg.Pool,
-  run: ResyncRun,
-  json: boolean | undefined,
+  runId: string,
+  options: z.infer<typeof optionsSchema>,
+  signal: AbortSignal,
 ): Promise<ResyncRun> {
-  const members = await pool.query<{ group_id: string; n: number }>(
-    `SELECT group_id, count(*)::int AS n FROM group_members WHERE group_id = ANY($1::text[])
-     GROUP BY group_id`,
-    [run.groupIds],
-  );
-  if (!json) {
+  if (!options.dryRun && !options.json) {
     process.stderr.write(
-      `Resync run ${run.id} requested for ${run.groupIds.join(', ')}; the daemon applies it. ` +
+      `Resync run ${runId} requested; the running daemon applies it. ` +
         'Ctrl+C stops following (the resync goes on).\n',
     );
   }
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.once('SIGINT', onSignal);
-  try {
-    return await followResync(
-      pool,
-      run.id,
-      Object.fromEntries(members.rows.map((r) => [r.group_id, r.n])),
-      {
-        out: process.stderr,
-        tty: process.stdout.isTTY && process.stderr.isTTY && !json,
-        signal: stop.signal,
-      },
-    );
-  } finally {
-    process.off('SIGINT', onSignal);
-  }
+  return followResync(pool, runId, {
+    out: process.stderr,
+    tty: process.stdout.isTTY && process.stderr.isTTY,
+    quiet: options.json === true,
+    signal,
+  });
 }

@@ -82,22 +82,26 @@ function checkMain(
 function checkAttributes(
   entries: [string, unknown][],
 ): Pick<ContactRecord, 'attributes' | 'unset'> {
-  const values = new Map<string, string | number | boolean | null>();
-  for (const [name, value] of entries) {
-    if (name.trim() === '') reject('attribute with an empty name');
-    text(`attribute name "${name.slice(0, 40)}"`, name);
-    if (value === null || value === '') values.set(name, null);
-    else if (typeof value === 'string') values.set(name, text(name, value));
-    else if (typeof value === 'boolean') values.set(name, value);
-    else if (typeof value === 'number' && Number.isFinite(value)) values.set(name, value);
-    else reject(`${name}: must be a string, number, boolean or null`);
-  }
   // No prototype: a column named "__proto__" must stay a plain attribute.
   const attributes = Object.create(null) as Record<string, string | number | boolean>;
   const unset: string[] = [];
-  for (const [name, value] of values) {
-    if (value === null) unset.push(name);
-    else attributes[name] = value;
+  for (const [name, value] of entries) {
+    if (name.trim() === '') reject('attribute with an empty name');
+    text(`attribute name "${name.slice(0, 40)}"`, name);
+    let kept: string | number | boolean | null;
+    if (value === null || value === '') kept = null;
+    else if (typeof value === 'string') kept = text(name, value);
+    else if (typeof value === 'boolean') kept = value;
+    else if (typeof value === 'number' && Number.isFinite(value)) kept = value;
+    else return reject(`${name}: must be a string, number, boolean or null`);
+    // A later entry for the same name wins (NDJSON: a top-level key over `attributes`).
+    if (kept === null) {
+      delete attributes[name];
+      if (!unset.includes(name)) unset.push(name);
+    } else {
+      attributes[name] = kept;
+      if (unset.length > 0 && unset.includes(name)) unset.splice(unset.indexOf(name), 1);
+    }
   }
   return { attributes, unset };
 }

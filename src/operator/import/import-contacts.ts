@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type pg from 'pg';
@@ -76,6 +77,7 @@ export function importFormatOf(file: string, format?: ImportFormat): ImportForma
 
 /** Flushes COPY text in blocks: one write per row would cost more than the rows themselves. */
 const COPY_BLOCK_CHARS = 256 * 1024;
+const COPY_BUFFER_BYTES = 4 * 1024 * 1024;
 
 async function writeBlock(copy: Writable, block: string): Promise<void> {
   if (!copy.write(block)) await once(copy, 'drain');
@@ -102,13 +104,22 @@ export async function importContacts(
       throw new ImportFileError(`cannot read ${opts.file}: ${err.code ?? err.message}`);
     },
   );
+  const reportPath = opts.reportPath ?? `${opts.file}.errors.ndjson`;
+  if (resolve(reportPath) === resolve(opts.file)) {
+    throw new ImportFileError(
+      'the report path is the file being imported: choose another --report',
+    );
+  }
+  let read = 0;
+  let lastProgress = 0;
+
+  const client = await deps.pool.connect();
+  let broken: Error | undefined;
   const input = createReadStream(opts.file, { highWaterMark: 1 << 20 });
   const lines = readLines(input, MAX_RECORD_BYTES);
   const records: AsyncIterable<SourceRecord[]> =
     format === 'csv' ? csvRecords(lines) : ndjsonRecords(lines);
-  const report = new RejectReport(opts.reportPath ?? `${opts.file}.errors.ndjson`);
-  let read = 0;
-  let lastProgress = 0;
+  const report = new RejectReport(reportPath);
   const progress = (phase: ImportProgress['phase']) =>
     opts.onProgress?.({
       phase,
@@ -117,13 +128,11 @@ export async function importContacts(
       read,
       rejected: report.count,
     });
-
-  const client = await deps.pool.connect();
-  let broken: Error | undefined;
   try {
     await report.ready();
     await client.query(CREATE_STAGING_SQL);
-    const copy = client.query(copyFrom(COPY_STAGING_SQL));
+    // A deep buffer lets the file be parsed while Postgres is still reading the previous blocks.
+    const copy = client.query(copyFrom(COPY_STAGING_SQL, { highWaterMark: COPY_BUFFER_BYTES }));
     // Without a listener a server-side COPY error would be an uncaught 'error' event; drain and
     // finished() report it instead.
     copy.on('error', () => undefined);
@@ -155,7 +164,6 @@ export async function importContacts(
     } catch (err) {
       // Aborts the COPY (the server discards it); the file's error is the one worth reporting.
       copy.destroy();
-      input.destroy();
       throw err;
     }
     await client.query(`ANALYZE ${STAGING_TABLE}`);
@@ -184,6 +192,7 @@ export async function importContacts(
   } catch (err) {
     // A connection that failed mid-COPY or still holds the staging table is not reused.
     broken = err instanceof Error ? err : new Error(String(err));
+    input.destroy();
     await report.close().catch(() => undefined);
     throw err;
   } finally {

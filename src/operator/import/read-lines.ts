@@ -15,74 +15,96 @@ export interface SourceLine {
 /** How much of an oversize line is kept, for the report. */
 const OVERSIZE_HEAD = 4_096;
 
+const stripCr = (text: string): string =>
+  text.length > 0 && text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
+
 /**
  * Splits a byte stream into lines, one batch per chunk read (fewer awaits than one per line).
- * Each line's bytes are checked for UTF-8 on their own, so one badly encoded row is reported
- * instead of corrupting or aborting the import. A line longer than `maxBytes` is cut and flagged
- * rather than buffered whole: a file without newlines cannot exhaust memory.
+ * UTF-8 is judged per line, so one badly encoded row is reported instead of corrupting or
+ * aborting the import; when a chunk's complete lines are all valid (the usual case) they are
+ * decoded in one go. A line longer than `maxBytes` is cut and flagged rather than buffered whole:
+ * a file without newlines cannot exhaust memory.
  */
 export async function* readLines(
   source: AsyncIterable<Buffer>,
   maxBytes: number,
 ): AsyncGenerator<SourceLine[]> {
   let lineNo = 0;
-  let parts: Buffer[] = [];
-  let partBytes = 0;
+  // The start of a line whose end has not been read yet.
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
   let oversize = false;
 
-  const make = (bytes: Buffer): SourceLine => {
+  const one = (bytes: Buffer, cut: boolean): SourceLine => {
     lineNo += 1;
-    const end =
-      bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
-    const body = bytes.subarray(0, end);
     // A cut line may end inside a multi-byte character: judge only whole lines.
-    const utf8 = oversize || isUtf8(body);
-    return { line: lineNo, text: body.toString('utf8'), utf8, oversize };
+    const utf8 = cut || isUtf8(bytes);
+    return { line: lineNo, text: stripCr(bytes.toString('utf8')), utf8, oversize: cut };
   };
-  const keep = (piece: Buffer) => {
+  const hold = (piece: Buffer) => {
     if (oversize) return;
-    if (partBytes + piece.length > maxBytes) {
+    if (pendingBytes + piece.length > maxBytes) {
       oversize = true;
-      parts = [Buffer.concat([...parts, piece]).subarray(0, OVERSIZE_HEAD)];
-      partBytes = OVERSIZE_HEAD;
+      pending = [Buffer.concat([...pending, piece]).subarray(0, OVERSIZE_HEAD)];
       return;
     }
-    // Copied: the chunk's memory is not ours to hold after this iteration.
-    parts.push(Buffer.from(piece));
-    partBytes += piece.length;
+    // Copied: the chunk's memory is not ours to keep after this iteration.
+    pending.push(Buffer.from(piece));
+    pendingBytes += piece.length;
   };
-  const takePending = (tail: Buffer): Buffer => {
-    keep(tail);
-    const whole = parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts);
-    parts = [];
-    partBytes = 0;
-    return whole;
+  const takePending = (): SourceLine => {
+    const line = one(Buffer.concat(pending), oversize);
+    pending = [];
+    pendingBytes = 0;
+    oversize = false;
+    return line;
+  };
+  const lines = (region: Buffer, out: SourceLine[]) => {
+    if (isUtf8(region)) {
+      for (const text of region.toString('utf8').split('\n')) {
+        lineNo += 1;
+        const cut = text.length > maxBytes;
+        out.push({
+          line: lineNo,
+          text: cut ? text.slice(0, OVERSIZE_HEAD) : stripCr(text),
+          utf8: true,
+          oversize: cut,
+        });
+      }
+      return;
+    }
+    for (let start = 0; ;) {
+      const nl = region.indexOf(10, start);
+      const end = nl === -1 ? region.length : nl;
+      const piece = region.subarray(start, end);
+      out.push(
+        one(
+          piece.length > maxBytes ? piece.subarray(0, OVERSIZE_HEAD) : piece,
+          piece.length > maxBytes,
+        ),
+      );
+      if (nl === -1) return;
+      start = nl + 1;
+    }
   };
 
   for await (const chunk of source) {
-    const out: SourceLine[] = [];
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(10, start);
-      if (nl === -1) break;
-      const piece = chunk.subarray(start, nl);
-      if (parts.length > 0 || oversize) {
-        out.push(make(takePending(piece)));
-        oversize = false;
-      } else if (piece.length > maxBytes) {
-        oversize = true;
-        out.push(make(piece.subarray(0, OVERSIZE_HEAD)));
-        oversize = false;
-      } else {
-        out.push(make(piece));
-      }
-      start = nl + 1;
+    const last = chunk.lastIndexOf(10);
+    if (last === -1) {
+      hold(chunk);
+      continue;
     }
-    if (start < chunk.length) keep(chunk.subarray(start));
-    if (out.length > 0) yield out;
+    const out: SourceLine[] = [];
+    const first = chunk.indexOf(10);
+    if (pending.length > 0 || oversize) {
+      hold(chunk.subarray(0, first));
+      out.push(takePending());
+      if (first < last) lines(chunk.subarray(first + 1, last), out);
+    } else {
+      lines(chunk.subarray(0, last), out);
+    }
+    if (last + 1 < chunk.length) hold(chunk.subarray(last + 1));
+    yield out;
   }
-  if (parts.length > 0 || oversize) {
-    const last = make(takePending(Buffer.alloc(0)));
-    yield [last];
-  }
+  if (pending.length > 0 || oversize) yield [takePending()];
 }

@@ -39,8 +39,10 @@ export class RejectReport {
     }
   }
 
+  /** Flushes and closes the file; calling it again does nothing. */
   async close(): Promise<void> {
     if (this.failure) throw this.failure;
+    if (this.out.writableEnded) return;
     this.out.end();
     await once(this.out, 'finish');
   }

@@ -1,0 +1,63 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { failing, type CheckResult } from './check.ts';
+
+export interface SoakSummary {
+  changes: number;
+  kills: number;
+  redisRestarts: number;
+  postgresRestarts: number;
+  unexpectedExits: number;
+  operatorActions: number;
+  converged: boolean;
+  convergeMs: number;
+  check: CheckResult | null;
+}
+
+/** The soak passes when it converged and the final check found nothing wrong. */
+export const passed = (s: SoakSummary): boolean =>
+  s.converged && s.check !== null && failing(s.check) === 0;
+
+export function printSummary(s: SoakSummary, say: (line: string) => void): void {
+  const c = s.check;
+  say('');
+  say(`changes driven      ${s.changes}`);
+  say(`daemon SIGKILLs     ${s.kills} (unexpected exits: ${s.unexpectedExits})`);
+  say(`restarts            Redis ${s.redisRestarts}, Postgres ${s.postgresRestarts}`);
+  say(`operator actions    ${s.operatorActions}`);
+  say(
+    `converged           ${s.converged ? `yes, in ${(s.convergeMs / 1000).toFixed(1)} s` : `NO (gave up after ${(s.convergeMs / 1000).toFixed(1)} s)`}`,
+  );
+  if (!c) return;
+  say(
+    `checked             ${c.groups} groups, ${c.members} members, ${c.remoteContacts} remote contacts`,
+  );
+  say(`lost                ${c.lost}`);
+  say(`duplicated          ${c.duplicated}`);
+  say(`unexpected          ${c.unexpected}`);
+  say(`stale               ${c.stale}`);
+  say(`group problems      ${c.groupProblems}`);
+  const bad = Object.entries(c.badInput)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  say(`bad input (ok)      ${bad}; failed for input no longer bad: ${c.failedNowValid}`);
+  say(
+    `explained remnants  ${c.failedRemnants}; empty orphan remote groups: ${c.orphanRemoteGroups}`,
+  );
+  for (const [kind, list] of Object.entries(c.examples)) {
+    if (kind === 'orphanRemoteGroups' || list.length === 0) continue;
+    say(
+      `  e.g. ${kind}: ${list
+        .slice(0, 3)
+        .map((e) => JSON.stringify(e))
+        .join('\n        ')}`,
+    );
+  }
+}
+
+/** Writes bench/results/chaos-<timestamp>.json; returns its path. */
+export async function writeResults(at: string, result: unknown): Promise<string> {
+  await mkdir(new URL('../results/', import.meta.url), { recursive: true });
+  const file = new URL(`../results/chaos-${at.replace(/[:.]/g, '-')}.json`, import.meta.url);
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file.pathname;
+}

@@ -1,0 +1,122 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { insertGroups, waitDrained, withRig } from './bench-daemon.ts';
+import { nowMs, percentile, round, sleep, type BenchStores } from './bench-env.ts';
+import { STAGE_STAMPS_SQL, stageBreakdown, type StageBreakdown } from './latency-stages.ts';
+import { startRecordingProxy } from './recording-proxy.ts';
+
+export interface LatencyResult {
+  batchWindowMs: number;
+  targetPerSecond: number;
+  achievedPerSecond: number;
+  updates: number;
+  /** Updates whose modifycontact was seen (each update sets a value no other update sets). */
+  matched: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** The target: p99 below 150 ms plus the batch window. */
+  p99TargetMs: number;
+  /** This process's event-loop delay p99 (it stamps both ends): how far a stamp may lag. */
+  stamperLoopDelayP99Ms: number;
+  /** p50/p95/p99 of each stage, from stamps the database took. */
+  stages: StageBreakdown;
+}
+
+const GROUPS = 4;
+
+/**
+ * Commit → API arrival at a steady pace. The driver updates a different contact every 1/rate s,
+ * each update setting a value no other sets, stamps the time right after COMMIT returns; a proxy
+ * in front of the emulator stamps each modifycontact's arrival and reads which value it carries.
+ * The daemon runs as a child process, so its work does not delay either stamp.
+ */
+export async function measureLatency(
+  stores: BenchStores,
+  opts: { perSecond: number; seconds: number; batchWindowMs: number },
+): Promise<LatencyResult> {
+  const updates = Math.round(opts.perSecond * opts.seconds);
+  const env = {
+    BATCH_WINDOW_MS: String(opts.batchWindowMs),
+    AFILNET_RATE_LIMIT: String(opts.perSecond * 5),
+  };
+  return withRig(stores, { scenario: 'latency', env, daemonProcess: true }, async (rig) => {
+    const proxy = await startRecordingProxy(rig.emulator.url);
+    try {
+      const groups = Array.from({ length: GROUPS }, (_, k) => ({
+        id: `g${k}`,
+        type: 'mobile' as const,
+        fields: ['mobile', 'name', 'tag'],
+      }));
+      await insertGroups(rig.db, groups);
+      await rig.db.query(
+        `BEGIN;
+         INSERT INTO contacts (id, mobile, attributes)
+           SELECT 'c' || i, '346' || lpad(i::text, 8, '0'), jsonb_build_object('name', 'Name ' || i)
+           FROM generate_series(0, ${updates - 1}) i;
+         INSERT INTO group_members (group_id, contact_id)
+           SELECT 'g' || (i % ${GROUPS}), 'c' || i FROM generate_series(0, ${updates - 1}) i;
+         COMMIT;`,
+      );
+      await rig.startDaemon({ AFILNET_BASE_URL: proxy.url });
+      await waitDrained(rig.db, 120_000);
+      await rig.db.query(STAGE_STAMPS_SQL);
+      await sleep(500);
+
+      const loop = monitorEventLoopDelay({ resolution: 5 });
+      loop.enable();
+      const committedAt = new Array<number>(updates);
+      const interval = 1000 / opts.perSecond;
+      const inflight = new Set<Promise<void>>();
+      const start = performance.now();
+      for (let k = 0; k < updates; k++) {
+        const wait = start + k * interval - performance.now();
+        if (wait > 0) await sleep(wait);
+        const done = rig.db
+          .query(
+            `UPDATE contacts SET attributes = attributes || jsonb_build_object('tag', $2::text) WHERE id = $1`,
+            [`c${k}`, `t${k}`],
+          )
+          .then(() => void (committedAt[k] = nowMs()));
+        inflight.add(done);
+        void done.finally(() => inflight.delete(done));
+        // The pool holds 6 connections; more in flight would only queue inside it.
+        if (inflight.size >= 6) await Promise.race(inflight);
+      }
+      await Promise.all(inflight);
+      const driverSeconds = (performance.now() - start) / 1000;
+      loop.disable();
+      await waitDrained(rig.db, 120_000);
+
+      // Update k set tag t<k>: its modifycontact is the one carrying that value.
+      const arrivals = new Map<number, number>();
+      for (const call of proxy.calls) {
+        if (call.method !== 'modifycontact') continue;
+        const tag = /(?:^|,)tag:t(\d+)(?:,|$)/.exec(call.params.get('contact') ?? '')?.[1];
+        if (tag !== undefined && !arrivals.has(Number(tag))) arrivals.set(Number(tag), call.at);
+      }
+      const latencies: number[] = [];
+      committedAt.forEach((at, k) => {
+        const arrived = arrivals.get(k);
+        if (arrived !== undefined) latencies.push(arrived - at);
+      });
+      latencies.sort((a, b) => a - b);
+      return {
+        batchWindowMs: opts.batchWindowMs,
+        targetPerSecond: opts.perSecond,
+        achievedPerSecond: round(updates / driverSeconds, 1),
+        updates,
+        matched: latencies.length,
+        p50Ms: round(percentile(latencies, 50), 1),
+        p95Ms: round(percentile(latencies, 95), 1),
+        p99Ms: round(percentile(latencies, 99), 1),
+        maxMs: round(latencies.at(-1) ?? Number.NaN, 1),
+        p99TargetMs: 150 + opts.batchWindowMs,
+        stamperLoopDelayP99Ms: round(loop.percentile(99) / 1e6, 1),
+        stages: await stageBreakdown(rig.db, committedAt, arrivals),
+      };
+    } finally {
+      await proxy.close();
+    }
+  });
+}
