@@ -93,11 +93,22 @@ export async function machineInfo(stores: BenchStores): Promise<MachineInfo> {
   const postgres = await onAdmin(stores.databaseUrl, (c) =>
     c.query<{ v: string }>(`SELECT current_setting('server_version') AS v`),
   );
-  const redis = new Redis(stores.redisUrl, { maxRetriesPerRequest: 3 });
+  // One attempt, no reconnecting: a wrong REDIS_URL should say so, not retry forever.
+  const redis = new Redis(stores.redisUrl, {
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    lazyConnect: true,
+  });
+  redis.on('error', () => undefined);
   let redisVersion = 'unknown';
   try {
+    await redis.connect();
     const info = await redis.info('server');
     redisVersion = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+  } catch (err) {
+    throw new Error(`cannot reach Redis at REDIS_URL=${stores.redisUrl}: set REDIS_URL`, {
+      cause: err,
+    });
   } finally {
     redis.disconnect();
   }

@@ -4,7 +4,7 @@
  * writes them to bench/results/capture-<timestamp>.json.
  *
  * Env: DATABASE_URL (a role that may CREATE DATABASE), REDIS_URL, BENCH_CONTACTS (100000),
- * BENCH_RUNS (5), BENCH_VARIANTS (comma list of: on, off, statement).
+ * BENCH_RUNS (5), BENCH_VARIANTS (comma list of: on, off).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -14,7 +14,6 @@ import { OutboxRelay } from '../src/capture/outbox-relay.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { GroupQueue } from '../src/sync/group-queue.ts';
-import { STATEMENT_CAPTURE_SQL } from './capture-statement-triggers.ts';
 
 const env = process.env;
 const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
@@ -25,14 +24,13 @@ const GROUPS = 20;
 const RELAY_BATCH = 5_000; // the daemon's RELAY_BATCH default
 const CLOCK_TICKS = 100; // Linux USER_HZ
 
-type Variant = 'on' | 'off' | 'statement';
-const VARIANTS = (env.BENCH_VARIANTS ?? 'on,off,statement').split(',') as Variant[];
+type Variant = 'on' | 'off';
+const VARIANTS = (env.BENCH_VARIANTS ?? 'on,off').split(',') as Variant[];
 const VARIANT_SETUP: Record<Variant, string> = {
   on: '',
   // Keeps the foreign keys (system triggers) and drops only capture, touch and notify triggers.
   off: `ALTER TABLE groups DISABLE TRIGGER USER; ALTER TABLE contacts DISABLE TRIGGER USER;
         ALTER TABLE group_members DISABLE TRIGGER USER;`,
-  statement: STATEMENT_CAPTURE_SQL,
 };
 
 const median = (xs: number[]): number => {

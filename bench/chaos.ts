@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { failing, checkConvergence } from './chaos/check.ts';
 import { awaitConvergence, backlog } from './chaos/convergence.ts';
 import { DaemonFleet } from './chaos/daemon-fleet.ts';
+import { gatherEvidence } from './chaos/evidence.ts';
 import { Driver } from './chaos/driver.ts';
 import { SoakOperator } from './chaos/operator.ts';
 import { parseProfile } from './chaos/profile.ts';
@@ -170,6 +171,7 @@ async function main(): Promise<number> {
       check,
     };
     printSummary(summary, say);
+    const evidence = failing(check) > 0 ? await gatherEvidence(stack.pool, check) : [];
     keepLogs = !passed(summary);
     const file = await writeResults(at, {
       at,
@@ -187,6 +189,7 @@ async function main(): Promise<number> {
       emulatorCalls: await stack.emulator.calls(),
       convergence: { ...convergence, last: undefined, finalBacklog },
       check,
+      evidence,
       logs: keepLogs ? stack.logDir : null,
     });
     say(`results written to ${file}${keepLogs ? `; daemon logs kept in ${stack.logDir}` : ''}`);

@@ -59,7 +59,9 @@ export async function runSubBench(
   });
   const seconds = round((Date.now() - started) / 1000, 1);
   if (code !== 0) {
-    return { script, status: 'failed', args, seconds, error: `exit ${code}: ${tail.trim()}` };
+    // The first error line says more than the stack under it.
+    const first = /^.*(?:Error|error:).*$/m.exec(tail)?.[0]?.trim() ?? tail.trim().slice(-300);
+    return { script, status: 'failed', args, seconds, error: `exit ${code}: ${first}` };
   }
   const file = await newestResult(name, started);
   if (!file) {

@@ -51,9 +51,7 @@ describe('group_members writes', () => {
     ]);
   });
 
-  // Known gap (reported with issue 3): group_members_capture has no WHEN clause, so a no-op
-  // UPDATE records the membership again. Harmless (the worker plans "none"), but not the spec.
-  it.fails('records nothing for an UPDATE that leaves the membership as it was', async () => {
+  it('records nothing for an UPDATE that leaves the membership as it was', async () => {
     await groupWith('m3', ['m3-a']);
     expect(
       await captured(`UPDATE group_members SET contact_id = contact_id WHERE group_id = 'm3'`),

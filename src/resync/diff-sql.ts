@@ -1,12 +1,31 @@
 /**
- * The SQL that compares a staged remote group with the database. Parameters of the diff: $1 run
- * id, $2 group id, $3 the group's main field, $4 the fields compared (text[]). Field names only
- * ever travel as parameters; the text below varies only with how many there are and whether one
- * is a column of `contacts` (mobile, email) or an attribute.
+ * The SQL that compares a staged remote group (the temporary table `resync_remote`, see
+ * stage-remote.ts: values over the compared fields only, empty ones left out) with the database.
+ * The diff's statements name their parameters (@groupId, @main: the group's main field, @fields:
+ * the fields compared) and `bindDiff` numbers them. Field names only ever travel as parameters;
+ * the text varies only with how many there are and whether one is a column of `contacts`
+ * (mobile, email) or an attribute.
  */
 
-/** `($4::text[])[i]`: the i-th compared field. */
-const field = (i: number) => `($4::text[])[${i + 1}]`;
+/** The values a diff statement may name. */
+export interface DiffParams {
+  groupId: string;
+  main: string;
+  fields: readonly string[];
+}
+
+/** Turns @name placeholders into $1…$n, numbered by first use, with their values in order. */
+export function bindDiff(sql: string, params: DiffParams): { text: string; values: unknown[] } {
+  const names: (keyof DiffParams)[] = [];
+  const text = sql.replace(/@(groupId|main|fields)\b/g, (_, name: keyof DiffParams) => {
+    if (!names.includes(name)) names.push(name);
+    return `$${names.indexOf(name) + 1}`;
+  });
+  return { text, values: names.map((n) => params[n]) };
+}
+
+/** `(@fields::text[])[i]`: the i-th compared field. */
+const field = (i: number) => `(@fields::text[])[${i + 1}]`;
 
 /**
  * A member's values as the group should hold them (src/planner/project-fields.ts, in SQL):
@@ -15,63 +34,92 @@ const field = (i: number) => `($4::text[])[${i + 1}]`;
 function localProjection(fields: readonly string[]): string {
   const pairs = fields.map((name, i) => {
     const source =
-      name === 'mobile' ? 'c.mobile' : name === 'email' ? 'c.email' : `c.attributes ->> ${field(i)}`;
+      name === 'mobile'
+        ? 'c.mobile'
+        : name === 'email'
+          ? 'c.email'
+          : `c.attributes ->> ${field(i)}`;
     return `${field(i)}, NULLIF(${source}, '')`;
   });
   return `jsonb_strip_nulls(jsonb_build_object(${pairs.join(', ')}))`;
 }
 
-/** A staged remote contact's values over the same fields, empty = absent. */
-function remoteProjection(fields: readonly string[]): string {
-  const pairs = fields.map((_, i) => `${field(i)}, NULLIF(r.fields ->> ${field(i)}, '')`);
-  return `jsonb_strip_nulls(jsonb_build_object(${pairs.join(', ')}))`;
-}
-
 /**
- * Builds `resync_diff`, a temporary table of what differs, one row per thing to act on:
+ * The statements that build `resync_diff`, a temporary table of what differs, one row per thing
+ * to act on:
  * - `pair`: a member and the remote contact holding its main value, whose state or values differ;
  * - `missing`: a member no remote contact matches (→ add);
  * - `orphan`: a remote contact no member matches, or one without a main value (→ delete);
  * - `extra`: a second remote contact with a main value already kept (→ duplicate, delete);
  * - `stale`: a state row that names something remote but belongs to no matched member.
- * One member per main value is matched (the one with a remembered remote id, else with remembered
- * values, else the lowest id), and one
- * remote contact per main value is kept: the id the member's state knows, else any id some state
- * row knows, else the lowest id — as the worker's own look-up by main value takes the first.
+ * One member per main value is matched (the one with a remembered remote id, else remembered
+ * values, else the lowest id), and one remote contact per main value is kept: the id the matched
+ * member's state knows, else an id some state row knows, else the lowest — as the worker's own
+ * look-up by main value takes the first.
+ *
+ * The group goes through temporary tables that are ANALYZEd, because the planner's guesses about
+ * CTEs and freshly staged rows led it to nested loops and external sorts over a million rows.
+ * Duplicates are rare, so only their few rows are ever sorted; the rest is hash joins.
  */
-export function diffTableSql(fields: readonly string[]): string {
-  return `
-CREATE TEMP TABLE resync_diff ON COMMIT DROP AS
-WITH loc AS MATERIALIZED (
-  SELECT gm.contact_id, ${localProjection(fields)} AS fields
-  FROM group_members gm JOIN contacts c ON c.id = gm.contact_id
-  WHERE gm.group_id = $2
-), st AS MATERIALIZED (
-  SELECT contact_id, remote_id, synced_fields, uncertain FROM sync_member_state WHERE group_id = $2
-), keepers AS MATERIALIZED (
-  SELECT DISTINCT ON (l.fields ->> $3) l.contact_id, l.fields, l.fields ->> $3 AS main,
-         s.contact_id IS NOT NULL AS has_state, s.remote_id AS state_remote_id,
-         s.synced_fields AS state_fields, COALESCE(s.uncertain, false) AS state_uncertain
-  FROM loc l LEFT JOIN st s ON s.contact_id = l.contact_id
-  WHERE l.fields ? $3
-  ORDER BY l.fields ->> $3, s.remote_id IS NULL, s.synced_fields IS NULL, l.contact_id
+export function diffStatements(fields: readonly string[]): string[] {
+  return [
+    // Every member with its values, and every state row, side by side.
+    `
+CREATE TEMP TABLE resync_ls ON COMMIT DROP AS
+SELECT COALESCE(l.contact_id, s.contact_id) AS contact_id, l.contact_id IS NOT NULL AS is_member,
+       l.fields, l.fields ->> @main AS main, s.main_value AS state_main,
+       s.contact_id IS NOT NULL AS has_state, s.remote_id AS state_remote_id,
+       s.synced_fields AS state_fields, COALESCE(s.uncertain, false) AS state_uncertain
+FROM (SELECT gm.contact_id, ${localProjection(fields)} AS fields
+      FROM group_members gm JOIN contacts c ON c.id = gm.contact_id
+      WHERE gm.group_id = @groupId) l
+FULL JOIN (SELECT * FROM sync_member_state WHERE group_id = @groupId) s ON s.contact_id = l.contact_id`,
+    'ANALYZE resync_ls',
+    'ANALYZE resync_remote',
+    // Members sharing a main value, and which one of each set is matched.
+    `
+CREATE TEMP TABLE resync_local_dups ON COMMIT DROP AS
+SELECT ls.contact_id, ls.main,
+       row_number() OVER (PARTITION BY ls.main ORDER BY ls.state_remote_id IS NULL,
+                          ls.state_fields IS NULL, ls.contact_id) = 1 AS keep
+FROM resync_ls ls
+JOIN (SELECT main FROM resync_ls WHERE is_member AND main IS NOT NULL
+      GROUP BY main HAVING count(*) > 1) d ON d.main = ls.main
+WHERE ls.is_member`,
+    // Remote contacts sharing a main value, ranked: rank 1 is kept, the others are extras.
+    `
+CREATE TEMP TABLE resync_remote_dups ON COMMIT DROP AS
+WITH d AS MATERIALIZED (
+  SELECT r.idcontact, r.main FROM resync_remote r
+  WHERE r.main IN (SELECT main FROM resync_remote WHERE main IS NOT NULL
+                   GROUP BY main HAVING count(*) > 1)
 ), known AS (
-  SELECT DISTINCT remote_id FROM st WHERE remote_id IS NOT NULL
-), rem AS MATERIALIZED (
-  SELECT r.idcontact, r.main, ${remoteProjection(fields)} AS fields,
-         row_number() OVER w AS rank, first_value(r.idcontact) OVER w AS kept
-  FROM sync_resync_remote r
-  LEFT JOIN keepers k ON k.main = r.main
-  LEFT JOIN known kn ON kn.remote_id = r.idcontact
-  WHERE r.run_id = $1 AND r.group_id = $2
-  WINDOW w AS (PARTITION BY r.main ORDER BY (r.idcontact = k.state_remote_id) IS NOT TRUE,
-               kn.remote_id IS NULL, length(r.idcontact), r.idcontact)
-), pairs AS (
+  SELECT DISTINCT d.idcontact FROM d JOIN resync_ls ls ON ls.state_remote_id = d.idcontact
+), matched AS (
+  SELECT ls.main, ls.state_remote_id FROM resync_ls ls
+  LEFT JOIN resync_local_dups ld ON ld.contact_id = ls.contact_id
+  WHERE ls.is_member AND ls.main IN (SELECT main FROM d) AND (ld.contact_id IS NULL OR ld.keep)
+)
+SELECT d.idcontact, d.main, row_number() OVER w AS rank, first_value(d.idcontact) OVER w AS kept
+FROM d
+LEFT JOIN matched m ON m.main = d.main
+LEFT JOIN known k ON k.idcontact = d.idcontact
+WINDOW w AS (PARTITION BY d.main ORDER BY (d.idcontact = m.state_remote_id) IS NOT TRUE,
+             k.idcontact IS NULL, length(d.idcontact), d.idcontact)`,
+    'ANALYZE resync_local_dups, resync_remote_dups',
+    `
+CREATE TEMP TABLE resync_diff ON COMMIT DROP AS
+WITH pairs AS (
   SELECT k.contact_id, r.idcontact AS remote_id, COALESCE(k.main, r.main) AS main,
          k.fields AS lfields, r.fields AS rfields, COALESCE(k.has_state, false) AS has_state,
          k.state_remote_id, k.state_fields, COALESCE(k.state_uncertain, false) AS state_uncertain
-  FROM keepers k
-  FULL JOIN (SELECT * FROM rem WHERE rank = 1 AND main IS NOT NULL) r ON r.main = k.main
+  FROM (SELECT ls.* FROM resync_ls ls
+        LEFT JOIN resync_local_dups ld ON ld.contact_id = ls.contact_id
+        WHERE ls.is_member AND ls.main IS NOT NULL AND (ld.contact_id IS NULL OR ld.keep)) k
+  FULL JOIN (SELECT r.idcontact, r.main, r.fields FROM resync_remote r
+             WHERE NOT EXISTS (SELECT 1 FROM resync_remote_dups x
+                             WHERE x.idcontact = r.idcontact AND x.rank > 1)) r
+    ON r.main = k.main
 )
 SELECT CASE WHEN remote_id IS NULL THEN 'missing' WHEN contact_id IS NULL THEN 'orphan'
             ELSE 'pair' END AS role,
@@ -82,23 +130,26 @@ WHERE remote_id IS NULL OR contact_id IS NULL OR NOT has_state OR state_uncertai
    OR state_remote_id IS DISTINCT FROM remote_id OR state_fields IS DISTINCT FROM rfields
    OR lfields IS DISTINCT FROM rfields
 UNION ALL
-SELECT CASE WHEN main IS NULL THEN 'orphan' ELSE 'extra' END, NULL, idcontact, main, NULL,
-       fields, false, NULL, NULL, false, false, CASE WHEN main IS NOT NULL THEN kept END
-FROM rem WHERE rank > 1 OR main IS NULL
+SELECT 'extra', NULL, x.idcontact, x.main, NULL, r.fields, false, NULL, NULL, false, false, x.kept
+FROM resync_remote_dups x JOIN resync_remote r ON r.idcontact = x.idcontact
+WHERE x.rank > 1
 UNION ALL
-SELECT 'stale', s.contact_id, NULL, s.main_value, NULL, NULL, true, s.remote_id,
-       s.synced_fields, s.uncertain, l.contact_id IS NOT NULL, NULL
-FROM sync_member_state s
-LEFT JOIN loc l ON l.contact_id = s.contact_id
-LEFT JOIN keepers k ON k.contact_id = s.contact_id
-WHERE s.group_id = $2 AND (s.remote_id IS NOT NULL OR s.synced_fields IS NOT NULL OR s.uncertain)
-  AND k.contact_id IS NULL`;
+SELECT 'orphan', NULL, r.idcontact, NULL, NULL, r.fields, false, NULL, NULL, false, false, NULL
+FROM resync_remote r WHERE r.main IS NULL
+UNION ALL
+SELECT 'stale', ls.contact_id, NULL, COALESCE(ls.main, ls.state_main), NULL, NULL, true,
+       ls.state_remote_id, ls.state_fields, ls.state_uncertain, ls.is_member, NULL
+FROM resync_ls ls
+LEFT JOIN resync_local_dups ld ON ld.contact_id = ls.contact_id
+WHERE (ls.state_remote_id IS NOT NULL OR ls.state_fields IS NOT NULL OR ls.state_uncertain)
+  AND (NOT ls.is_member OR ls.main IS NULL OR NOT COALESCE(ld.keep, true))`,
+  ];
 }
 
 /**
  * Names the state row through which each unmatched remote contact will be deleted: a non-member
  * row that already holds its id (a pending delete), else a synthetic `remote:<idcontact>`. A
- * reused row is no longer stale. $1 is unused here; statements take only what they need.
+ * reused row is no longer stale. No parameters.
  */
 export const NAME_DELETE_ROWS_SQL = [
   `UPDATE resync_diff d SET contact_id = s.contact_id

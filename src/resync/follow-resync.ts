@@ -42,7 +42,10 @@ function plainLine(runId: string, groupId: string, p: GroupProgress): string {
       : p.phase === 'applying' || p.phase === 'held'
         ? ` (${(p.total ?? 0) - (p.remaining ?? 0)}/${p.total ?? 0} members)`
         : '';
-  const held = p.phase === 'held' ? ': deletes held by the mass-deletion guard; approve with approve-deletes' : '';
+  const held =
+    p.phase === 'held'
+      ? ': deletes held by the mass-deletion guard; approve with approve-deletes'
+      : '';
   const error = p.phase === 'failed' ? `: ${p.error ?? 'unknown error'}` : '';
   return `resync run ${runId} group ${groupId}: ${p.phase}${numbers}${held}${error}\n`;
 }
@@ -70,17 +73,18 @@ export async function followResync(
 ): Promise<ResyncRun> {
   const pollMs = opts.pollMs ?? 500;
   let expected: Record<string, number> | null = null;
-  const multi = opts.tty && !opts.quiet
-    ? new MultiBar(
-        {
-          stream: opts.out,
-          format: '{group} {phase} [{bar}] {value}/{total}',
-          hideCursor: true,
-          clearOnComplete: false,
-        },
-        Presets.shades_classic,
-      )
-    : null;
+  const multi =
+    opts.tty && !opts.quiet
+      ? new MultiBar(
+          {
+            stream: opts.out,
+            format: '{group} {phase} [{bar}] {value}/{total}',
+            hideCursor: true,
+            clearOnComplete: false,
+          },
+          Presets.shades_classic,
+        )
+      : null;
   const bars = new Map<string, SingleBar>();
   const said = new Map<string, { line: string; at: number }>();
   try {

@@ -4,7 +4,7 @@ import type { Logger } from '../observability/logger.ts';
 import { mainFieldOf, type GroupShape } from '../planner/project-fields.ts';
 import type { ApiCaller } from '../sync/api-caller.ts';
 import { correctState } from './correct-state.ts';
-import { diffTableSql, INSERT_ITEMS_SQL, NAME_DELETE_ROWS_SQL } from './diff-sql.ts';
+import { bindDiff, diffStatements, INSERT_ITEMS_SQL, NAME_DELETE_ROWS_SQL } from './diff-sql.ts';
 import { countItems, patchGroupProgress, setGroupCounts } from './resync-store.ts';
 import type { KindCounts } from './resync-types.ts';
 import { stageRemoteContacts } from './stage-remote.ts';
@@ -34,7 +34,7 @@ export interface GroupPlan {
   marked: number;
 }
 
-// A full diff sorts and hashes the group twice over; more memory keeps that off disk.
+// A full diff hashes the group a few times over; more memory keeps the hash tables off disk.
 const DIFF_WORK_MEM = '128MB';
 
 /**
@@ -42,7 +42,7 @@ const DIFF_WORK_MEM = '128MB';
  * database and stores the items, on `conn` — a session that holds the group's resync lock.
  * Reading, diffing, storing and (when applying) correcting the sync state happen in ONE
  * transaction: a crash at any point leaves no half-applied plan, and staged rows are never seen
- * by another session. Columns are repaired first when applying, so the member diff compares
+ * by another session (staging is a temporary table). Columns are repaired first when applying, so the member diff compares
  * every field of the group and the worker never sends values to a column that is missing.
  */
 export async function planGroup(
@@ -81,14 +81,16 @@ export async function planGroup(
     await conn.query(`SELECT set_config('work_mem', $1, true)`, [DIFF_WORK_MEM]);
     const read = await deps.caller.call('getcontacts', 'bulk', () =>
       stageRemoteContacts(conn, deps.client.streamContacts(remoteId), {
-        runId,
-        groupId,
         mainField: main,
+        fields: compared,
         onRead: (n) => patchGroupProgress(deps.pool, runId, groupId, { read: n }),
       }),
     );
     await patchGroupProgress(deps.pool, runId, groupId, { phase: 'diffing', read });
-    await conn.query(diffTableSql(compared), [runId, groupId, main, compared]);
+    for (const sql of diffStatements(compared)) {
+      const { text, values } = bindDiff(sql, { groupId, main, fields: compared });
+      await conn.query(text, values);
+    }
     for (const sql of NAME_DELETE_ROWS_SQL) await conn.query(sql);
     // A plan made again (the apply after a dry run of the same run) replaces the earlier one.
     await conn.query('DELETE FROM sync_resync_items WHERE run_id = $1 AND group_id = $2', [
@@ -103,10 +105,6 @@ export async function planGroup(
       [runId, groupId, addColumns, deleteColumns],
     );
     const marked = apply ? await correctState(conn, groupId, runId, wanted) : 0;
-    await conn.query('DELETE FROM sync_resync_remote WHERE run_id = $1 AND group_id = $2', [
-      runId,
-      groupId,
-    ]);
     const counts = await countItems(conn, runId, groupId);
     await setGroupCounts(conn, runId, groupId, counts);
     if (apply) {

@@ -56,7 +56,9 @@ export function formatPlanReport(run: ResyncRun, examples: ResyncItem[]): string
     const counts = run.counts[groupId] ?? {};
     const read = progress?.read === undefined ? '' : ` (${progress.read} remote contacts read)`;
     const none = Object.keys(counts).length === 0;
-    lines.push(`  group ${groupId}${read}: ${none ? 'in step, nothing to do' : formatCounts(counts)}`);
+    lines.push(
+      `  group ${groupId}${read}: ${none ? 'in step, nothing to do' : formatCounts(counts)}`,
+    );
     for (const item of examples.filter((e) => e.groupId === groupId)) {
       lines.push(`    ${formatItem(item)}`);
     }

@@ -89,10 +89,12 @@ export async function checkResyncProgress(pool: pg.Pool, runId: string): Promise
 /** Records what each applied group's items did, and ends the run (once, whoever gets there). */
 async function closeRun(pool: pg.Pool, run: ResyncRun): Promise<void> {
   const appliedGroups = run.groupIds.filter((g) => run.progress[g]?.phase === 'done');
-  const res = await pool.query<{ group_id: string; kind: ResyncKind; total: number; applied: number }>(
-    APPLIED_SQL,
-    [run.id, appliedGroups],
-  );
+  const res = await pool.query<{
+    group_id: string;
+    kind: ResyncKind;
+    total: number;
+    applied: number;
+  }>(APPLIED_SQL, [run.id, appliedGroups]);
   const applied: Record<string, AppliedCounts> = {};
   for (const g of appliedGroups) applied[g] = { applied: {}, failed: {} };
   for (const r of res.rows) {

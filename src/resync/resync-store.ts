@@ -100,10 +100,10 @@ export async function finishRun(
   runId: string,
   status: 'planned' | 'failed' | 'done',
 ): Promise<void> {
-  await db.query(
-    'UPDATE sync_resync_runs SET status = $2, finished_at = now() WHERE id = $1',
-    [runId, status],
-  );
+  await db.query('UPDATE sync_resync_runs SET status = $2, finished_at = now() WHERE id = $1', [
+    runId,
+    status,
+  ]);
 }
 
 /** Counts of a group's items by kind, straight from the items table. */

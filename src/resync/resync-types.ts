@@ -22,14 +22,7 @@ export type RunStatus = 'planning' | 'planned' | 'applying' | 'done' | 'failed';
  * written as they happen; `held` and `done` are computed from the dirty marks left.
  */
 export type GroupPhase =
-  | 'queued'
-  | 'reading'
-  | 'diffing'
-  | 'planned'
-  | 'applying'
-  | 'held'
-  | 'done'
-  | 'failed';
+  'queued' | 'reading' | 'diffing' | 'planned' | 'applying' | 'held' | 'done' | 'failed';
 
 /** One group's progress inside a run. */
 export interface GroupProgress {
@@ -50,16 +43,7 @@ export interface AppliedCounts {
 
 const kindCounts = z.partialRecord(z.enum(RESYNC_KINDS), z.number().int());
 const groupProgress = z.object({
-  phase: z.enum([
-    'queued',
-    'reading',
-    'diffing',
-    'planned',
-    'applying',
-    'held',
-    'done',
-    'failed',
-  ]),
+  phase: z.enum(['queued', 'reading', 'diffing', 'planned', 'applying', 'held', 'done', 'failed']),
   read: z.number().int().optional(),
   total: z.number().int().optional(),
   remaining: z.number().int().optional(),

@@ -4,11 +4,11 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { RemoteContact } from '../afilnet/index.ts';
 
-/** Where staged contacts go, and what to call as they arrive. */
+/** What to stage, and what to call as contacts arrive. */
 export interface StageTarget {
-  runId: string;
-  groupId: string;
   mainField: string;
+  /** The fields compared: each contact is staged with these only, empty values left out. */
+  fields: readonly string[];
   /** Called with the running count every `PROGRESS_EVERY` contacts; awaited (backpressure). */
   onRead?: (read: number) => Promise<void>;
 }
@@ -25,10 +25,19 @@ function copyText(value: string): string {
     : value;
 }
 
-/** Postgres text refuses NUL: such values are staged without it (and so show as modified). */
-function withoutNul(fields: Record<string, string>): Record<string, string> {
-  if (!Object.values(fields).some((v) => v.includes('\0'))) return fields;
-  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.replaceAll('\0', '')]));
+/**
+ * A contact's values over the compared fields, as the database's projection has them: empty =
+ * absent. Postgres text refuses NUL, so a value holding one is staged without it (and so shows
+ * as modified).
+ */
+function project(fields: Record<string, string>, names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const value = fields[name];
+    if (value !== undefined && value !== '')
+      out[name] = value.includes('\0') ? value.replaceAll('\0', '') : value;
+  }
+  return out;
 }
 
 /**
@@ -42,13 +51,12 @@ async function* copyLines(
   target: StageTarget,
   counter: { read: number },
 ): AsyncGenerator<string, void, undefined> {
-  const prefix = `${target.runId}\t${copyText(target.groupId)}\t`;
   let chunk = '';
   for await (const contact of contacts) {
-    const fields = withoutNul(contact.fields);
+    const fields = project(contact.fields, target.fields);
     const main = fields[target.mainField];
     const json = JSON.stringify(fields);
-    chunk += `${prefix}${copyText(contact.idcontact)}\t${main ? copyText(main) : '\\N'}\t${json.replaceAll('\\', '\\\\')}\n`;
+    chunk += `${copyText(contact.idcontact)}\t${main ? copyText(main) : '\\N'}\t${json.replaceAll('\\', '\\\\')}\n`;
     counter.read += 1;
     if (chunk.length >= CHUNK_CHARS) {
       yield chunk;
@@ -60,10 +68,11 @@ async function* copyLines(
 }
 
 /**
- * Streams a remote group's contacts into `sync_resync_remote` with COPY, on `client`, which must
- * be inside a transaction: the rows stay invisible to every other session and vanish with a
- * rollback. A failed read (to be retried by the caller) rolls back to a savepoint, so a retry
- * starts from an empty stage. Returns how many contacts were staged.
+ * Streams a remote group's contacts with COPY into `resync_remote`, a temporary table of the
+ * transaction `client` is in: private to the session (so concurrent resyncs of other groups
+ * never wait on one another, and it can be ANALYZEd), never WAL-logged, and dropped at the
+ * transaction's end whatever happens. A failed read (to be retried by the caller) rolls back to
+ * a savepoint, so a retry starts from an empty table. Returns how many contacts were staged.
  */
 export async function stageRemoteContacts(
   client: pg.PoolClient,
@@ -71,11 +80,12 @@ export async function stageRemoteContacts(
   target: StageTarget,
 ): Promise<number> {
   const counter = { read: 0 };
+  await client.query(
+    'CREATE TEMP TABLE IF NOT EXISTS resync_remote (idcontact text NOT NULL, main text, fields jsonb NOT NULL) ON COMMIT DROP',
+  );
   await client.query('SAVEPOINT resync_stage');
   try {
-    const copy = client.query(
-      copyFrom('COPY sync_resync_remote (run_id, group_id, idcontact, main, fields) FROM STDIN'),
-    );
+    const copy = client.query(copyFrom('COPY resync_remote (idcontact, main, fields) FROM STDIN'));
     await pipeline(Readable.from(copyLines(contacts, target, counter)), copy);
   } catch (err) {
     await client.query('ROLLBACK TO SAVEPOINT resync_stage');

@@ -32,15 +32,6 @@ CREATE TABLE "sync_resync_items" (
     CONSTRAINT "sync_resync_items_pkey" PRIMARY KEY ("id")
 );
 
--- CreateTable
-CREATE TABLE "sync_resync_remote" (
-    "run_id" BIGINT NOT NULL,
-    "group_id" TEXT NOT NULL,
-    "idcontact" TEXT NOT NULL,
-    "main" TEXT,
-    "fields" JSONB NOT NULL
-);
-
 -- CreateIndex
 CREATE INDEX "sync_resync_runs_status_idx" ON "sync_resync_runs"("status");
 
@@ -53,10 +44,6 @@ ALTER TABLE "sync_resync_items" ADD CONSTRAINT "sync_resync_items_run_id_fkey" F
 -- ------------------------------------------------------------------------------------------
 -- Below: what Prisma's schema language cannot express.
 -- ------------------------------------------------------------------------------------------
-
--- Staged remote contacts live only between a resync's read and its diff: not worth WAL. After a
--- Postgres crash the table comes back empty, and a pending resync simply reads the group again.
-ALTER TABLE "sync_resync_remote" SET UNLOGGED;
 
 ALTER TABLE "sync_resync_runs" ADD CONSTRAINT "sync_resync_runs_status_check"
   CHECK ("status" IN ('planning', 'planned', 'applying', 'done', 'failed'));

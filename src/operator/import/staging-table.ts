@@ -46,9 +46,10 @@ export function encodeStagingRow(line: number, r: ContactRecord): string {
 /**
  * Staged rows into `contacts`: the last row wins for an id given twice; a column the file lacks
  * keeps its stored value; attributes are merged (set ones replace, emptied ones are removed).
- * The update only happens where the result differs, so a re-import writes nothing — no new row
- * versions, no capture trigger, no sync. The merged values are computed from a join rather than
- * `excluded` because the has_* flags are not columns of `contacts`.
+ * Rows whose result equals what is stored are filtered out before the INSERT: a re-import
+ * writes nothing — no row version, no row lock (ON CONFLICT would lock every row it looks at,
+ * dirtying every page), no capture trigger, no sync. The ON CONFLICT clause remains for a
+ * contact inserted concurrently, with the same "only if different" rule.
  *
  * Cost: one sort (byte order, "C": equality is the same, comparisons far cheaper than a locale's)
  * serves the dedup, and its order mostly survives the join, so the insert walks the primary key
@@ -58,7 +59,8 @@ const UPSERT_SQL = `
 WITH src AS (
   SELECT DISTINCT ON (id COLLATE "C") * FROM ${STAGING_TABLE} ORDER BY id COLLATE "C", line DESC
 ), merged AS (
-  SELECT s.id,
+  SELECT s.id, c.id IS NULL AS is_new,
+         c.mobile AS old_mobile, c.email AS old_email, c.attributes AS old_attributes,
          CASE WHEN s.has_mobile THEN s.mobile ELSE c.mobile END AS mobile,
          CASE WHEN s.has_email THEN s.email ELSE c.email END AS email,
          (COALESCE(c.attributes, '{}'::jsonb) - COALESCE(s.unset, '{}'::text[])) || s.attributes AS attributes
@@ -66,6 +68,7 @@ WITH src AS (
 ), written AS (
   INSERT INTO contacts AS t (id, mobile, email, attributes)
   SELECT id, mobile, email, attributes FROM merged
+  WHERE is_new OR (old_mobile, old_email, old_attributes) IS DISTINCT FROM (mobile, email, attributes)
   ON CONFLICT (id) DO UPDATE
     SET mobile = excluded.mobile, email = excluded.email, attributes = excluded.attributes
     WHERE (t.mobile, t.email, t.attributes) IS DISTINCT FROM (excluded.mobile, excluded.email, excluded.attributes)
