@@ -186,7 +186,8 @@ export async function createRemoteGroups(
     auth: 'post',
   });
   try {
-    for (const g of groups) await client.creategroup({ name: g.id, type: g.type, fields: g.fields });
+    for (const g of groups)
+      await client.creategroup({ name: g.id, type: g.type, fields: g.fields });
   } finally {
     await client.close();
   }

@@ -11,6 +11,8 @@ import { round, type BenchStores } from './bench-env.ts';
 import { crmWorkload, runTransactions, type CrmWorkload } from './crm-workload.ts';
 import { addBounds, lowerBound, snapshotMembers, type LowerBound } from './lower-bound.ts';
 import { NAIVE_CAPTURE_SQL, runNaiveSync } from './naive-sync.ts';
+import { startRecordingProxy } from './recording-proxy.ts';
+import { repeatedModifies } from './repeat-calls.ts';
 import { countMismatches } from './verify-sync.ts';
 
 const BATCH = 500; // AFILNET_BATCH_SIZE's default, which the daemon runs with here
@@ -28,6 +30,8 @@ export interface EfficiencyResult {
   callsPerNaive: number;
   /** Members that differ between database and emulator after the daemon's run (must be 0). */
   mismatches: number;
+  /** modifycontact calls beyond one per member, by the kind of change the member got. */
+  repeatedModifies: Record<string, number>;
   daemonSeconds: number;
 }
 
@@ -38,7 +42,9 @@ async function daemonRun(stores: BenchStores, w: CrmWorkload, strictDocs: boolea
   return withRig(stores, { scenario: 'efficiency', strictDocs, env }, async (rig) => {
     const remoteIds = strictDocs ? await createRemoteGroups(rig.emulator.url, w.groups) : undefined;
     await insertGroups(rig.db, w.groups, remoteIds);
-    await rig.startDaemon();
+    // Only to tell which member a repeated modifycontact was for; counts come from the emulator.
+    const proxy = await startRecordingProxy(rig.emulator.url);
+    await rig.startDaemon({ AFILNET_BASE_URL: proxy.url });
     // Group creation (or linking) is setup: it is left out of the counts.
     await waitDrained(rig.db, 60_000);
     const started = performance.now();
@@ -61,9 +67,12 @@ async function daemonRun(stores: BenchStores, w: CrmWorkload, strictDocs: boolea
         bound,
         seconds: (performance.now() - started) / 1000,
         mismatches: await countMismatches(rig.db, rig.emulator.url),
+        repeats: await repeatedModifies(rig.db, proxy.calls, w.kindOf),
       };
     } finally {
       writer.release();
+      await rig.stopDaemon();
+      await proxy.close();
     }
   });
 }
@@ -118,6 +127,7 @@ export async function measureCallEfficiency(
     callsPerLowerBound: round(daemon.calls.total / bound, 3),
     callsPerNaive: round(daemon.calls.total / naive.total, 3),
     mismatches: daemon.mismatches,
+    repeatedModifies: daemon.repeats,
     daemonSeconds: round(daemon.seconds, 1),
   };
 }

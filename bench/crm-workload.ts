@@ -23,6 +23,8 @@ export interface CrmWorkload {
   changes: CrmTransaction[];
   /** How many of each kind of change the workload holds. */
   counts: Record<string, number>;
+  /** The kind of change each changed seeded contact got (a key of `counts`). */
+  kindOf: Map<string, string>;
 }
 
 export const CRM_GROUPS: GroupDef[] = [
@@ -106,7 +108,10 @@ export function crmWorkload(contacts: number, seed = 8): CrmWorkload {
     if (kind < 10) units.push([one(SET_ATTRIBUTE, [id, 'name', `Renamed ${i}`])]);
     else if (kind < 16) units.push([one(SET_ATTRIBUTE, [id, 'city', `Nueva ${i}`])]);
     else if (kind < 19) units.push([one(SET_ATTRIBUTE, [id, 'tier', 'platinum'])]);
-    else units.push([one('UPDATE contacts SET mobile = $2 WHERE id = $1', [id, `347${i.padStart(8, '0')}`])]);
+    else
+      units.push([
+        one('UPDATE contacts SET mobile = $2 WHERE id = $1', [id, `347${i.padStart(8, '0')}`]),
+      ]);
   });
   const silent = draw(0.15);
   for (const id of silent) units.push([one(SET_ATTRIBUTE, [id, 'notes', `seen ${id}`])]);
@@ -172,8 +177,19 @@ export function crmWorkload(contacts: number, seed = 8): CrmWorkload {
     ]);
   }
 
+  const kindOf = new Map<string, string>();
+  const kinds: [string, string[]][] = [
+    ['updatesSyncedField', real],
+    ['updatesNothingSynced', silent],
+    ['contactsUpdatedThreeTimes', multi],
+    ['membershipsRemoved', leave],
+    ['contactsDeleted', gone],
+    ['badUpdates', commas],
+  ];
+  for (const [kind, ids] of kinds) for (const id of ids) kindOf.set(id, kind);
   return {
     groups: CRM_GROUPS,
+    kindOf,
     seed: [seedTx],
     changes: rnd.shuffle(units).flat(),
     counts: {

@@ -63,7 +63,9 @@ export async function measureDrain(
     await rig.startDaemon();
     await waitDrained(rig.db, 120_000);
     await rig.stopDaemon();
-    await rig.db.query(`UPDATE contacts SET attributes = jsonb_build_object('name', 'Renamed ' || id)`);
+    await rig.db.query(
+      `UPDATE contacts SET attributes = jsonb_build_object('name', 'Renamed ' || id)`,
+    );
     await setFaults(rig.emulator.url, { rateLimitPerSecond: R });
     const before = await emulatorCalls(rig.emulator.url);
     const started = nowMs();
@@ -71,7 +73,9 @@ export async function measureDrain(
     const drainedAt = await waitDrained(rig.db, 30 * 60_000, 50);
     const budgetRate = rig.daemon?.budget.currentRate ?? Number.NaN;
     const calls = callsBetween(before, await emulatorCalls(rig.emulator.url));
-    const log = (await (await fetch(`${rig.emulator.url}/__emulator/requests`)).json()) as LoggedCall[];
+    const log = (await (
+      await fetch(`${rig.emulator.url}/__emulator/requests`)
+    ).json()) as LoggedCall[];
     const admittedTimes = log
       .filter((c) => c.at >= started && c.outcome !== 'rate_limited')
       .map((c) => c.at)

@@ -31,7 +31,12 @@ export async function snapshotMembers(db: pg.Pool): Promise<MemberSnapshot> {
     for (const f of new Set([r.type, ...r.fields])) {
       const raw = f === 'mobile' ? r.mobile : f === 'email' ? r.email : r.attributes[f];
       // As Postgres' ->> reads a jsonb member: strings as they are, anything else as JSON.
-      const value = raw === null || raw === undefined ? '' : typeof raw === 'string' ? raw : JSON.stringify(raw);
+      const value =
+        raw === null || raw === undefined
+          ? ''
+          : typeof raw === 'string'
+            ? raw
+            : JSON.stringify(raw);
       if (value !== '') fields[f] = value;
     }
     const sendable =
@@ -62,8 +67,19 @@ const UNENCODABLE = /[,:\r\n]/;
  * modify per member whose projection changed (once, however often it changed), one delete per
  * synced member that left. Id look-ups are added by the caller (they depend on the provider).
  */
-export function lowerBound(before: MemberSnapshot, after: MemberSnapshot, batch: number): LowerBound {
-  const bound: LowerBound = { addCalls: 0, adds: 0, modifies: 0, deletes: 0, unsendable: 0, total: 0 };
+export function lowerBound(
+  before: MemberSnapshot,
+  after: MemberSnapshot,
+  batch: number,
+): LowerBound {
+  const bound: LowerBound = {
+    addCalls: 0,
+    adds: 0,
+    modifies: 0,
+    deletes: 0,
+    unsendable: 0,
+    total: 0,
+  };
   for (const groupId of new Set([...before.keys(), ...after.keys()])) {
     const was = before.get(groupId) ?? new Map<string, Fields | null>();
     const now = after.get(groupId) ?? new Map<string, Fields | null>();

@@ -43,7 +43,11 @@ interface NaiveEvent {
   op: 'add' | 'modify' | 'delete';
   group_id: string;
   contact_id: string;
-  contact: { mobile: string | null; email: string | null; attributes: Record<string, unknown> } | null;
+  contact: {
+    mobile: string | null;
+    email: string | null;
+    attributes: Record<string, unknown>;
+  } | null;
 }
 
 export interface NaiveSyncDeps {
@@ -150,7 +154,7 @@ export async function runNaiveSync(deps: NaiveSyncDeps): Promise<number> {
     const events = res.rows.sort((a, b) => Number(a.id) - Number(b.id));
     // Runs of adds and runs of other events take turns, so a look-up never races an earlier add;
     // inside a run, one lane per member keeps its events in order, members side by side.
-    for (let i = 0; i < events.length; ) {
+    for (let i = 0; i < events.length;) {
       const isAdd = events[i]?.op === 'add';
       let j = i;
       while (j < events.length && (events[j]?.op === 'add') === isAdd) j++;
@@ -161,7 +165,10 @@ export async function runNaiveSync(deps: NaiveSyncDeps): Promise<number> {
   }
 }
 
-async function runLanes(events: NaiveEvent[], apply: (e: NaiveEvent) => Promise<void>): Promise<void> {
+async function runLanes(
+  events: NaiveEvent[],
+  apply: (e: NaiveEvent) => Promise<void>,
+): Promise<void> {
   const lanes = new Map<string, NaiveEvent[]>();
   for (const e of events) {
     const key = `${e.group_id}/${e.contact_id}`;

@@ -40,7 +40,9 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     const answer = await upstream.request({
       path: req.url ?? '/',
       method: req.method === 'GET' ? 'GET' : 'POST',
-      headers: { 'content-type': req.headers['content-type'] ?? 'application/x-www-form-urlencoded' },
+      headers: {
+        'content-type': req.headers['content-type'] ?? 'application/x-www-form-urlencoded',
+      },
       body,
     });
     const headers: Record<string, string> = {};

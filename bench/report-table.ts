@@ -32,15 +32,20 @@ function efficiencyRows(e: EfficiencyResult): TableRow[] {
   const extra = Object.entries(e.daemonCalls)
     .map(([m, n]) => {
       const bound =
-        m === 'addcontactlist' ? b.addCalls
-        : m === 'modifycontact' ? b.modifies
-        : m === 'deletecontact' ? b.deletes
-        : m === 'getcontacts' ? b.lookups
-        : 0;
+        m === 'addcontactlist'
+          ? b.addCalls
+          : m === 'modifycontact'
+            ? b.modifies
+            : m === 'deletecontact'
+              ? b.deletes
+              : m === 'getcontacts'
+                ? b.lookups
+                : 0;
       return n > bound ? `${n - bound} extra ${m}` : '';
     })
     .filter(Boolean);
-  const checked = e.mismatches === 0 ? 'database and emulator agree' : `${e.mismatches} MEMBERS DIFFER`;
+  const checked =
+    e.mismatches === 0 ? 'database and emulator agree' : `${e.mismatches} MEMBERS DIFFER`;
   return [
     {
       figure: `calls ÷ lower bound (${e.mode})`,
@@ -97,7 +102,11 @@ const latencyRow = (l: LatencyResult): TableRow => ({
     `API→mark cleared ${l.stages.callToCleared.join('/')} ms; stamping loop delay p99 ${l.stamperLoopDelayP99Ms} ms`,
 });
 
-function subRows(name: string, run: SubBenchRun | null, rows: (r: unknown) => TableRow[]): TableRow[] {
+function subRows(
+  name: string,
+  run: SubBenchRun | null,
+  rows: (r: unknown) => TableRow[],
+): TableRow[] {
   if (!run) return [];
   if (run.status !== 'ok') {
     return [

@@ -35,6 +35,8 @@ import {
 const BATCH_SIZE = 500; // the daemon's AFILNET_BATCH_SIZE default: adds per addcontactlist call
 const LOAD_BATCH = 50_000; // contacts per addcontactlist call when filling the emulator
 const mobile = (i: number) => `35${String(i).padStart(9, '0')}`;
+const emulatorClient = (baseUrl: string) =>
+  new AfilnetClient({ baseUrl, user: 'demo', password: 'demo', auth: 'post' });
 
 /** What the child process measured. */
 interface ChildResult {
@@ -59,12 +61,7 @@ interface ChildArgs {
 async function child(args: ChildArgs): Promise<void> {
   const pool = new pg.Pool({ connectionString: args.databaseUrl, max: 3 });
   const redis = new Redis(args.redisUrl, { maxRetriesPerRequest: null });
-  const client = new AfilnetClient({
-    baseUrl: args.emulatorUrl,
-    user: 'demo',
-    password: 'demo',
-    auth: 'post',
-  });
+  const client = emulatorClient(args.emulatorUrl);
   const logger = createLogger({ level: 'warn' });
   const caller = new ApiCaller(new RateBudget(redis, args.prefix, 1_000), null, logger);
   // When the read ended, seen from outside planGroup: the run's progress turns to `diffing`.
@@ -111,9 +108,7 @@ function runChild(args: ChildArgs): Promise<ChildResult> {
     const proc = spawn(
       process.execPath,
       ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', JSON.stringify(args)],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
+      { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -125,41 +120,44 @@ function runChild(args: ChildArgs): Promise<ChildResult> {
   });
 }
 
+/** One remote group of `size` contacts; their ids run on from `firstId`. */
+async function fillEmulator(
+  client: AfilnetClient,
+  size: number,
+): Promise<{ remoteId: string; firstId: number }> {
+  const created = await client.creategroup({
+    name: 'Bench',
+    type: 'mobile',
+    fields: ['mobile', 'name'],
+  });
+  const remoteId = created.idgroup as string;
+  let firstId = 0;
+  for (let from = 1; from <= size; from += LOAD_BATCH) {
+    const batch = Array.from({ length: Math.min(LOAD_BATCH, size - from + 1) }, (_, k) => ({
+      mobile: mobile(from + k),
+      name: `Name ${from + k}`,
+    }));
+    const added = (await client.addcontactlist(remoteId, batch)).added ?? [];
+    // The database's state rows are computed from the ids, so they must be consecutive.
+    added.forEach((a, k) => {
+      if (from === 1 && k === 0) firstId = Number(a.idcontact);
+      if (Number(a.idcontact) !== firstId + from - 1 + k) throw new Error('ids not consecutive');
+    });
+  }
+  return { remoteId, firstId };
+}
+
 /** Fills the emulator and the database alike, then makes 1 % drift in the emulator. */
 async function scenario(size: number): Promise<Record<string, unknown>> {
   const stores = benchStores();
   const db = await createBenchDatabase(stores.databaseUrl);
   const emulator = await startEmulator();
   const prefix = freshPrefix('resync');
-  const client = new AfilnetClient({
-    baseUrl: emulator.url,
-    user: 'demo',
-    password: 'demo',
-    auth: 'post',
-  });
+  const client = emulatorClient(emulator.url);
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   try {
     const setupStarted = performance.now();
-    const created = await client.creategroup({
-      name: 'Bench',
-      type: 'mobile',
-      fields: ['mobile', 'name'],
-    });
-    const remoteId = created.idgroup as string;
-    let firstId = 0;
-    for (let from = 1; from <= size; from += LOAD_BATCH) {
-      const batch = Array.from({ length: Math.min(LOAD_BATCH, size - from + 1) }, (_, k) => ({
-        mobile: mobile(from + k),
-        name: `Name ${from + k}`,
-      }));
-      const added = (await client.addcontactlist(remoteId, batch)).added ?? [];
-      // Ids must run on from the first: the database's state rows are computed from them.
-      added.forEach((a, k) => {
-        if (from === 1 && k === 0) firstId = Number(a.idcontact);
-        if (Number(a.idcontact) !== firstId + from - 1 + k)
-          throw new Error('emulator ids are not consecutive');
-      });
-    }
+    const { remoteId, firstId } = await fillEmulator(client, size);
     await pool.query(`SET session_replication_role = replica`); // no capture triggers: no daemon here
     await pool.query(
       `INSERT INTO groups (id, name, type, fields, afilnet_id) VALUES ('g', 'Bench', 'mobile', '{mobile,name}', $1);
@@ -203,28 +201,15 @@ async function scenario(size: number): Promise<Record<string, unknown>> {
       remoteId,
     });
     const c = measured.counts;
-    const expected = { add: third, modify: third, delete: extra };
+    const drift = { add: third, modify: third, delete: extra };
+    // The plan is exact when it found the drift made, nothing more, nothing less.
     const exact =
-      c.add === expected.add &&
-      c.modify === expected.modify &&
-      c.delete === expected.delete &&
-      Object.keys(c).length === 3;
-    const planned =
-      2 +
-      Math.ceil((c.add ?? 0) / BATCH_SIZE) +
-      (c.modify ?? 0) +
-      (c.delete ?? 0) +
-      (c.duplicate ?? 0);
-    const lowerBound = 2 + Math.ceil(third / BATCH_SIZE) + third + extra;
-    return {
-      size,
-      drift: expected,
-      setupMs,
-      ...measured,
-      exact,
-      callsPlanned: planned,
-      callsLowerBound: lowerBound,
-    };
+      JSON.stringify(c) === JSON.stringify({ add: third, delete: extra, modify: third });
+    const adds = (n: number) => Math.ceil(n / BATCH_SIZE);
+    const callsPlanned =
+      2 + adds(c.add ?? 0) + (c.modify ?? 0) + (c.delete ?? 0) + (c.duplicate ?? 0);
+    const callsLowerBound = 2 + adds(third) + third + extra;
+    return { size, drift, setupMs, ...measured, exact, callsPlanned, callsLowerBound };
   } finally {
     await client.close();
     await pool.end();
@@ -250,13 +235,9 @@ async function main(): Promise<void> {
         `calls planned ${String(r.callsPlanned)} vs lower bound ${String(r.callsLowerBound)}\n`,
     );
   }
-  const file = fileURLToPath(
-    new URL(
-      `./results/resync-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
-      import.meta.url,
-    ),
-  );
-  await mkdir(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
+  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  const file = `${dir}resync-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  await mkdir(dir, { recursive: true });
   await writeFile(
     file,
     JSON.stringify({ machine: await machineInfo(benchStores()), results }, null, 2),

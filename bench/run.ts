@@ -118,13 +118,19 @@ console.log(`\nResults (${seconds} s in all):\n`);
 printTable(table);
 const missed = table.filter((r) => r.verdict === 'MISSED' || r.verdict === 'failed');
 if (missed.length > 0) {
-  console.log(`\n${missed.length} figure(s) missed or failed: see the notes above and docs/benchmarks.md.`);
+  console.log(
+    `\n${missed.length} figure(s) missed or failed: see the notes above and docs/benchmarks.md.`,
+  );
 }
 
 const report = {
   at: startedAt.toISOString(),
   durationSeconds: seconds,
-  machine: { ...machine, loadAverageBefore: loadBefore, loadAverageAfter: loadavg().map((x) => round(x, 2)) },
+  machine: {
+    ...machine,
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadavg().map((x) => round(x, 2)),
+  },
   settings,
   table,
   figures,

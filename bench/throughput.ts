@@ -1,10 +1,4 @@
-import {
-  callsBetween,
-  emulatorCalls,
-  insertGroups,
-  waitDrained,
-  withRig,
-} from './bench-daemon.ts';
+import { callsBetween, emulatorCalls, insertGroups, waitDrained, withRig } from './bench-daemon.ts';
 import { nowMs, round, type BenchStores } from './bench-env.ts';
 
 export interface ThroughputResult {
@@ -57,7 +51,9 @@ export async function measureThroughput(
     for (let i = 0; i < Math.max(adds, updates); i += PER_TRANSACTION) {
       if (i < adds) {
         const from = updates + 1 + i;
-        txs.push(`BEGIN; ${insert(from, Math.min(from + PER_TRANSACTION - 1, updates + adds))} COMMIT;`);
+        txs.push(
+          `BEGIN; ${insert(from, Math.min(from + PER_TRANSACTION - 1, updates + adds))} COMMIT;`,
+        );
       }
       if (i < updates) {
         txs.push(`UPDATE contacts SET attributes = jsonb_build_object('name', 'Renamed ' || id)

@@ -16,13 +16,13 @@ describe('importing again', () => {
     ).join('\n') +
     '\n';
 
-  it('writes no row version and captures nothing when the file has not changed', async () => {
+  it('writes no row version, takes no row lock and captures nothing when the file is unchanged', async () => {
     const file = await fx.fileOf('again.csv', csv);
     const first = await importContacts({ pool: fx.db }, { file, groupId: 'g' });
     expect(first).toMatchObject({ inserted: 50, membersAdded: 50 });
     const outbox = await fx.outboxRows();
-    // xmin changes with any UPDATE, even one the capture and touch triggers would skip.
-    const versions = `SELECT id, xmin::text AS xmin FROM contacts WHERE id LIKE 're-%' ORDER BY id`;
+    // xmin changes with any UPDATE (even one the triggers would skip), xmax with a row lock.
+    const versions = `SELECT id, xmin::text AS xmin, xmax::text AS xmax FROM contacts WHERE id LIKE 're-%' ORDER BY id`;
     const before = (await fx.db.query(versions)).rows;
     const second = await importContacts({ pool: fx.db }, { file, groupId: 'g' });
     expect(second).toMatchObject({
@@ -62,6 +62,22 @@ describe('importing again', () => {
       attributes: { name: 'Name 1' },
     });
     expect((await fx.contact('re-2'))?.attributes).toEqual({ name: 'Name 2', city: 'Last' });
+  });
+});
+
+describe('unusual attribute names', () => {
+  it('keeps a column named __proto__ as a plain attribute, in CSV and NDJSON', async () => {
+    const csv = await fx.fileOf('proto.csv', 'id,__proto__\nproto-1,csv value\n');
+    const ndjson = await fx.fileOf('proto.ndjson', '{"id":"proto-2","__proto__":"json value"}\n');
+    expect((await importContacts({ pool: fx.db }, { file: csv })).imported).toBe(1);
+    expect((await importContacts({ pool: fx.db }, { file: ndjson })).imported).toBe(1);
+    const rows = await fx.db.query<{ id: string; value: string }>(
+      `SELECT id, attributes->>'__proto__' AS value FROM contacts WHERE id LIKE 'proto-%' ORDER BY id`,
+    );
+    expect(rows.rows).toEqual([
+      { id: 'proto-1', value: 'csv value' },
+      { id: 'proto-2', value: 'json value' },
+    ]);
   });
 });
 

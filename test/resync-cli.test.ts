@@ -50,7 +50,10 @@ describe('afilnet-sync resync', () => {
     for (const c of (remote?.contacts ?? []).slice(0, 2)) {
       await client.deletecontact(String(remote?.idgroup), String(c.idcontact));
     }
-    lost = (remote?.contacts ?? []).slice(0, 2).map((c) => c.fields.email ?? '').sort();
+    lost = (remote?.contacts ?? [])
+      .slice(0, 2)
+      .map((c) => c.fields.email ?? '')
+      .sort();
     await client.close();
   });
   afterAll(async () => h?.close());

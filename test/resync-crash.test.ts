@@ -64,14 +64,17 @@ describe('a resync whose daemon is killed (SIGKILL) while reading and while appl
   it('converges with nothing duplicated after being killed twice', async () => {
     let daemon = startDaemon();
     await waitFor(() => drained(h), 60_000, 'the first sync');
-    const groupRow = await h.db.query<{ afilnet_id: string }>(`SELECT afilnet_id FROM groups WHERE id = 'k'`);
+    const groupRow = await h.db.query<{ afilnet_id: string }>(
+      `SELECT afilnet_id FROM groups WHERE id = 'k'`,
+    );
     const idgroup = groupRow.rows[0]?.afilnet_id as string;
     const remote = (await emulatorState(h.emulator.url)).find((g) => String(g.idgroup) === idgroup);
     const ids = (remote?.contacts ?? []).map((c) => String(c.idcontact));
     expect(ids).toHaveLength(300);
     // 150 renamed, 40 deleted and 40 strangers added behind the daemon's back: ~230 calls to
     // repair at 25 calls/s, so the apply takes about 10 s.
-    for (const id of ids.slice(0, 150)) await client.modifycontact(idgroup, id, { name: 'Drifted' });
+    for (const id of ids.slice(0, 150))
+      await client.modifycontact(idgroup, id, { name: 'Drifted' });
     for (const id of ids.slice(150, 190)) await client.deletecontact(idgroup, id);
     await client.addcontactlist(
       idgroup,
@@ -88,10 +91,16 @@ describe('a resync whose daemon is killed (SIGKILL) while reading and while appl
     );
     await daemon.kill('SIGKILL');
     await setFaults(h.emulator.url, { latencyMs: 0 });
-    const flag = await h.db.query(`SELECT resync_run_id::text AS r FROM sync_group_state WHERE group_id = 'k'`);
+    const flag = await h.db.query(
+      `SELECT resync_run_id::text AS r FROM sync_group_state WHERE group_id = 'k'`,
+    );
     expect(flag.rows[0]).toEqual({ r: requested.id });
-    const staged = await h.db.query('SELECT count(*)::int AS n FROM sync_resync_remote');
-    expect(staged.rows[0]).toEqual({ n: 0 });
+    // The read's transaction died with the process: no plan was stored, nothing was marked.
+    const items = await h.db.query(
+      'SELECT count(*)::int AS n FROM sync_resync_items WHERE run_id = $1',
+      [requested.id],
+    );
+    expect(items.rows[0]).toEqual({ n: 0 });
 
     // Second kill: in the middle of the member loop that applies the plan.
     daemon = startDaemon();

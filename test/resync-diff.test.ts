@@ -1,13 +1,18 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { correctState } from '../src/resync/correct-state.ts';
-import { diffTableSql, INSERT_ITEMS_SQL, NAME_DELETE_ROWS_SQL } from '../src/resync/diff-sql.ts';
+import {
+  bindDiff,
+  diffStatements,
+  INSERT_ITEMS_SQL,
+  NAME_DELETE_ROWS_SQL,
+} from '../src/resync/diff-sql.ts';
 import { createRun } from '../src/resync/resync-store.ts';
 import { createTestDatabase } from './support/stores.ts';
 
 // The emulator refuses a second contact with the same main value on every path, so remote
-// duplicates cannot be made through the Afilnet client: these cases stage the remote group
-// directly and run the resync's own diff and correction SQL on them.
+// duplicates cannot be made through the Afilnet client: these cases stage a remote group as the
+// read would, and run the resync's own diff and correction SQL on it.
 
 const FIELDS = ['mobile', 'name'];
 
@@ -54,14 +59,21 @@ describe('the resync diff, on a staged remote group', () => {
     runId = await createRun(pool, { startedBy: 't', dryRun: false, groupIds: ['d'] });
     client = await pool.connect();
     await client.query('BEGIN');
+    // As stage-remote.ts stages them: values over the compared fields, empty ones left out.
+    await client.query(
+      'CREATE TEMP TABLE resync_remote (idcontact text NOT NULL, main text, fields jsonb NOT NULL) ON COMMIT DROP',
+    );
     for (const [id, main, name] of REMOTE) {
       await client.query(
-        `INSERT INTO sync_resync_remote (run_id, group_id, idcontact, main, fields)
-         VALUES ($1, 'd', $2, $3, jsonb_build_object('mobile', COALESCE($3, ''), 'name', $4::text))`,
-        [runId, id, main, name],
+        `INSERT INTO resync_remote VALUES ($1, $2::text,
+           jsonb_strip_nulls(jsonb_build_object('mobile', $2::text, 'name', $3::text)))`,
+        [id, main, name],
       );
     }
-    await client.query(diffTableSql(FIELDS), [runId, 'd', 'mobile', FIELDS]);
+    for (const sql of diffStatements(FIELDS)) {
+      const { text, values } = bindDiff(sql, { groupId: 'd', main: 'mobile', fields: FIELDS });
+      await client.query(text, values);
+    }
     for (const sql of NAME_DELETE_ROWS_SQL) await client.query(sql);
     await client.query(INSERT_ITEMS_SQL, [runId, 'd']);
     await correctState(client, 'd', runId, FIELDS);
@@ -74,7 +86,12 @@ describe('the resync diff, on a staged remote group', () => {
   });
 
   it('finds each kind of difference once, keeping the remembered id, else the lowest', async () => {
-    const items = await client.query<{ kind: string; contact_id: string; remote_id: string; detail: unknown }>(
+    const items = await client.query<{
+      kind: string;
+      contact_id: string;
+      remote_id: string;
+      detail: unknown;
+    }>(
       `SELECT kind, contact_id, remote_id, detail FROM sync_resync_items WHERE run_id = $1
        ORDER BY kind, contact_id`,
       [runId],
@@ -82,14 +99,54 @@ describe('the resync diff, on a staged remote group', () => {
     expect(items.rows).toEqual([
       { kind: 'add', contact_id: 'm4', remote_id: null, detail: null },
       { kind: 'adopt', contact_id: 'm2', remote_id: '20', detail: { previous_remote_id: null } },
-      { kind: 'delete', contact_id: 'remote:50', remote_id: '50', detail: { fields: { mobile: 'E', name: 'e' } } },
-      { kind: 'delete', contact_id: 'remote:60', remote_id: '60', detail: { fields: { name: 'no main' } } },
-      { kind: 'delete', contact_id: 'remote:99', remote_id: '99', detail: { fields: { mobile: 'H', name: 'h' } } },
-      { kind: 'delete', contact_id: 'x1', remote_id: '70', detail: { fields: { mobile: 'F', name: 'f' } } },
-      { kind: 'duplicate', contact_id: 'remote:10', remote_id: '10', detail: { fields: { mobile: 'A', name: 'a' }, kept: '11' } },
-      { kind: 'duplicate', contact_id: 'remote:100', remote_id: '100', detail: { fields: { mobile: 'H', name: 'h' }, kept: '99' } },
-      { kind: 'duplicate', contact_id: 'remote:21', remote_id: '21', detail: { fields: { mobile: 'B', name: 'b' }, kept: '20' } },
-      { kind: 'modify', contact_id: 'm3', remote_id: '30', detail: { changes: { name: { local: 'local', remote: 'remote' } } } },
+      {
+        kind: 'delete',
+        contact_id: 'remote:50',
+        remote_id: '50',
+        detail: { fields: { mobile: 'E', name: 'e' } },
+      },
+      {
+        kind: 'delete',
+        contact_id: 'remote:60',
+        remote_id: '60',
+        detail: { fields: { name: 'no main' } },
+      },
+      {
+        kind: 'delete',
+        contact_id: 'remote:99',
+        remote_id: '99',
+        detail: { fields: { mobile: 'H', name: 'h' } },
+      },
+      {
+        kind: 'delete',
+        contact_id: 'x1',
+        remote_id: '70',
+        detail: { fields: { mobile: 'F', name: 'f' } },
+      },
+      {
+        kind: 'duplicate',
+        contact_id: 'remote:10',
+        remote_id: '10',
+        detail: { fields: { mobile: 'A', name: 'a' }, kept: '11' },
+      },
+      {
+        kind: 'duplicate',
+        contact_id: 'remote:100',
+        remote_id: '100',
+        detail: { fields: { mobile: 'H', name: 'h' }, kept: '99' },
+      },
+      {
+        kind: 'duplicate',
+        contact_id: 'remote:21',
+        remote_id: '21',
+        detail: { fields: { mobile: 'B', name: 'b' }, kept: '20' },
+      },
+      {
+        kind: 'modify',
+        contact_id: 'm3',
+        remote_id: '30',
+        detail: { changes: { name: { local: 'local', remote: 'remote' } } },
+      },
     ]);
   });
 
@@ -98,7 +155,11 @@ describe('the resync diff, on a staged remote group', () => {
       `SELECT contact_id, remote_id, synced_fields, uncertain FROM sync_member_state
        WHERE group_id = 'd' ORDER BY contact_id`,
     );
-    const row = (remote_id: string | null, synced_fields: unknown) => ({ remote_id, synced_fields, uncertain: false });
+    const row = (remote_id: string | null, synced_fields: unknown) => ({
+      remote_id,
+      synced_fields,
+      uncertain: false,
+    });
     expect(state.rows).toEqual([
       { contact_id: 'm1', ...row('11', { mobile: 'A', name: 'a' }) },
       { contact_id: 'm2', ...row('20', { mobile: 'B', name: 'b' }) },

@@ -19,7 +19,11 @@ import { drained } from './support/sync-helpers.ts';
 const mobile = (i: number) => `3462${String(i).padStart(7, '0')}`;
 
 /** A remote group holding members 1–90 (81–85 with another name) and 3 strangers. */
-async function prefilledRemoteGroup(client: AfilnetClient, h: Harness, name: string): Promise<string> {
+async function prefilledRemoteGroup(
+  client: AfilnetClient,
+  h: Harness,
+  name: string,
+): Promise<string> {
   await client.creategroup({ name, type: 'mobile', fields: ['mobile', 'name'] });
   const group = (await emulatorState(h.emulator.url)).find((g) => g.name === name);
   const idgroup = String(group?.idgroup);
@@ -37,7 +41,10 @@ async function remoteSize(h: Harness, idgroup: string): Promise<number> {
   return group?.contacts.length ?? -1;
 }
 
-async function callsDuring(h: Harness, work: () => Promise<unknown>): Promise<Record<string, number>> {
+async function callsDuring(
+  h: Harness,
+  work: () => Promise<unknown>,
+): Promise<Record<string, number>> {
   const before = (await emulatorCalls(h.emulator.url)).byMethod;
   await work();
   const after = (await emulatorCalls(h.emulator.url)).byMethod;
@@ -89,13 +96,23 @@ describe('a group linked to a remote group that already holds most of its member
     const idgroup = await prefilledRemoteGroup(client, h, 'Linked');
     await h.startDaemon();
     const linkCalls = await callsDuring(h, async () => {
-      await h.db.query(`INSERT INTO groups (id, name, type, fields, afilnet_id)
-                        VALUES ('linked', 'Linked', 'mobile', '{mobile,name}', $1)`, [idgroup]);
-      await h.db.query(`INSERT INTO group_members SELECT 'linked', 'c' || i FROM generate_series(1, 100) i`);
+      await h.db.query(
+        `INSERT INTO groups (id, name, type, fields, afilnet_id)
+                        VALUES ('linked', 'Linked', 'mobile', '{mobile,name}', $1)`,
+        [idgroup],
+      );
+      await h.db.query(
+        `INSERT INTO group_members SELECT 'linked', 'c' || i FROM generate_series(1, 100) i`,
+      );
       await waitFor(() => drained(h), 30_000, 'the link to be synced');
     });
     expect(await remoteSize(h, idgroup)).toBe(90 + 3 + 10);
-    expect(linkCalls).toEqual({ getgroupcolumns: 1, getcontacts: 1, addcontactlist: 1, modifycontact: 5 });
+    expect(linkCalls).toEqual({
+      getgroupcolumns: 1,
+      getcontacts: 1,
+      addcontactlist: 1,
+      modifycontact: 5,
+    });
 
     const dry = await startResync(services, { groups: ['linked'], dryRun: true, startedBy: 't' });
     expect(dry.counts.linked).toEqual({ delete: 3 });
@@ -110,7 +127,8 @@ describe('a group linked to a remote group that already holds most of its member
     await h.stopDaemon();
     // What the link's reconcile leaves when the worker dies before its member loop: the remote
     // id learned, every member uncertain and marked.
-    await h.db.query(`
+    await h.db.query(
+      `
       INSERT INTO groups (id, name, type, fields, afilnet_id)
         VALUES ('interrupted', 'Interrupted', 'mobile', '{mobile,name}', $1);
       INSERT INTO group_members SELECT 'interrupted', 'c' || i FROM generate_series(1, 100) i;
@@ -119,9 +137,16 @@ describe('a group linked to a remote group that already holds most of its member
       INSERT INTO sync_member_state (group_id, contact_id, uncertain)
         SELECT 'interrupted', 'c' || i, true FROM generate_series(1, 100) i;
       INSERT INTO sync_dirty (group_id, contact_id, seq, bulk)
-        SELECT 'interrupted', 'c' || i, nextval('sync_dirty_seq'), true FROM generate_series(1, 100) i;`
-      .replaceAll('$1', `'${idgroup}'`));
-    const dry = await startResync(services, { groups: ['interrupted'], dryRun: true, startedBy: 't' });
+        SELECT 'interrupted', 'c' || i, nextval('sync_dirty_seq'), true FROM generate_series(1, 100) i;`.replaceAll(
+        '$1',
+        `'${idgroup}'`,
+      ),
+    );
+    const dry = await startResync(services, {
+      groups: ['interrupted'],
+      dryRun: true,
+      startedBy: 't',
+    });
     // Uncertain members found remotely are adopted; the 5 renamed ones are modified too.
     expect(dry.counts.interrupted).toEqual({ add: 10, adopt: 90, modify: 5, delete: 3 });
 

@@ -37,7 +37,10 @@ function servicesOf(h: Harness, client: AfilnetClient): ResyncServices {
 }
 
 /** Calls by method made while `work` ran. */
-async function callsDuring(h: Harness, work: () => Promise<unknown>): Promise<Record<string, number>> {
+async function callsDuring(
+  h: Harness,
+  work: () => Promise<unknown>,
+): Promise<Record<string, number>> {
   const before = (await emulatorCalls(h.emulator.url)).byMethod;
   await work();
   const after = (await emulatorCalls(h.emulator.url)).byMethod;
@@ -49,7 +52,11 @@ async function callsDuring(h: Harness, work: () => Promise<unknown>): Promise<Re
 }
 
 /** Requests a resync and waits until the daemon has applied it and drained. */
-async function applyResync(h: Harness, services: ResyncServices, groups: string[]): Promise<ResyncRun> {
+async function applyResync(
+  h: Harness,
+  services: ResyncServices,
+  groups: string[],
+): Promise<ResyncRun> {
   const started = await startResync(services, { groups, dryRun: false, startedBy: 'test@host' });
   let run = started;
   await waitFor(
@@ -81,7 +88,7 @@ describe('resync of a group that drifted behind the daemon’s back', () => {
   let client: AfilnetClient;
   let remoteId: string;
   beforeAll(async () => {
-    h = await createHarness({ env: { DELETE_GUARD_PERCENT: '100', } });
+    h = await createHarness({ env: { DELETE_GUARD_PERCENT: '100' } });
     client = AfilnetClient.fromConfig(h.config);
     await h.db.query(`
       INSERT INTO groups (id, name, type, fields) VALUES ('g1', 'Customers', 'mobile', '{mobile,name,city}');
@@ -94,7 +101,9 @@ describe('resync of a group that drifted behind the daemon’s back', () => {
     await h.startDaemon();
     await waitFor(() => drained(h), 30_000, 'the first sync');
     expect(await compareWithEmulator(h)).toEqual([]);
-    const res = await h.db.query<{ afilnet_id: string }>(`SELECT afilnet_id FROM groups WHERE id = 'g1'`);
+    const res = await h.db.query<{ afilnet_id: string }>(
+      `SELECT afilnet_id FROM groups WHERE id = 'g1'`,
+    );
     remoteId = res.rows[0]?.afilnet_id ?? '';
 
     // Drift made in Afilnet directly: 5 contacts deleted, 4 names changed, 3 strangers added,
@@ -104,7 +113,8 @@ describe('resync of a group that drifted behind the daemon’s back', () => {
     );
     const idOf = (i: number) => byMobile.get(`3461${String(i).padStart(7, '0')}`) as string;
     for (const i of [21, 22, 23, 24, 25]) await client.deletecontact(remoteId, idOf(i));
-    for (const i of [31, 32, 33, 34]) await client.modifycontact(remoteId, idOf(i), { name: 'Changed' });
+    for (const i of [31, 32, 33, 34])
+      await client.modifycontact(remoteId, idOf(i), { name: 'Changed' });
     await client.addcontactlist(remoteId, [
       { mobile: '34699000001', name: 'Stranger 1' },
       { mobile: '34699000002', name: 'Stranger 2' },
@@ -137,7 +147,9 @@ describe('resync of a group that drifted behind the daemon’s back', () => {
       detail: { changes: { name: { local: 'Name 31', remote: 'Changed' } } },
     });
     // A dry run changes nothing: no request flag, no dirty mark.
-    const flags = await h.db.query(`SELECT 1 FROM sync_group_state WHERE resync_run_id IS NOT NULL`);
+    const flags = await h.db.query(
+      `SELECT 1 FROM sync_group_state WHERE resync_run_id IS NOT NULL`,
+    );
     expect(flags.rowCount).toBe(0);
     expect(await compareWithEmulator(h)).not.toEqual([]);
   });
@@ -192,14 +204,22 @@ describe('resync of a group that drifted behind the daemon’s back', () => {
       pool: h.db,
       queue,
       client,
-      caller: new ApiCaller(new RateBudget(redis, h.env.QUEUE_PREFIX as string, 1000), null, logger),
+      caller: new ApiCaller(
+        new RateBudget(redis, h.env.QUEUE_PREFIX as string, 1000),
+        null,
+        logger,
+      ),
       logger,
     };
     try {
       await client.modifycontact(remoteId, await idOfMain(h, remoteId, '34610000050'), {
         name: 'Changed while nobody looked',
       });
-      const pending = await startResync(services, { groups: ['g1'], dryRun: false, startedBy: 't' });
+      const pending = await startResync(services, {
+        groups: ['g1'],
+        dryRun: false,
+        startedBy: 't',
+      });
       expect(pending.status).toBe('planning');
       const again = { groups: ['g1'], dryRun: true, startedBy: 't' };
       await expect(startResync(services, again)).rejects.toThrow(

@@ -5,9 +5,9 @@ import {
   expectedFields,
   isBadInputError,
   type BadKind,
-  type Main,
   type MemberRow,
 } from './check-model.ts';
+import { groupBy, readCheckInput } from './check-read.ts';
 import type { RemoteGroup } from './emulator-process.ts';
 
 type Counted = 'lost' | 'duplicated' | 'unexpected' | 'stale' | 'groupProblems';
@@ -31,6 +31,8 @@ export interface CheckResult {
   remoteContacts: number;
   groups: number;
   perGroup: Record<string, Partial<Record<Counted | 'members' | 'remote', number>>>;
+  /** Lost and stale members by what the daemon last recorded for them, for triage. */
+  causes: Record<string, number>;
   examples: Record<string, unknown[]>;
 }
 
@@ -60,6 +62,7 @@ export async function checkConvergence(
     remoteContacts: remote.reduce((n, g) => n + g.contacts.length, 0),
     groups: 0,
     perGroup: {},
+    causes: {},
     examples: {},
   };
   const note = (
@@ -73,47 +76,23 @@ export async function checkConvergence(
       const counts = (r.perGroup[group] ??= {});
       counts[what] = (counts[what] ?? 0) + 1;
     }
+    const cause = (example as { cause?: string }).cause;
+    if (cause && (what === 'lost' || what === 'stale')) {
+      r.causes[`${what}: ${cause}`] = (r.causes[`${what}: ${cause}`] ?? 0) + 1;
+    }
     const list = (r.examples[what] ??= []);
     if (list.length < EXAMPLES) list.push({ group, ...(example as object) });
   };
 
-  const groups = await pool.query<{
-    id: string;
-    type: Main;
-    fields: string[];
-    afilnet_id: string | null;
-    status: string | null;
-    last_error: string | null;
-  }>(
-    `SELECT g.id, g.type, g.fields, g.afilnet_id, s.status, s.last_error
-     FROM groups g LEFT JOIN sync_group_state s ON s.group_id = g.id ORDER BY g.id`,
-  );
-  const members = await pool.query<MemberRow>(
-    `SELECT gm.group_id, c.id AS contact_id, c.mobile, c.email, c.attributes, s.status,
-            s.last_error, s.remote_id, s.last_method, s.last_result
-     FROM group_members gm JOIN contacts c ON c.id = gm.contact_id
-     LEFT JOIN sync_member_state s ON s.group_id = gm.group_id AND s.contact_id = gm.contact_id`,
-  );
-  const failedStates = await pool.query<{
-    group_id: string;
-    remote_id: string | null;
-    main_value: string | null;
-  }>(`SELECT group_id, remote_id, main_value FROM sync_member_state WHERE status = 'failed'`);
-  const deliberate = new Set(
-    (await pool.query<{ contact_id: string }>('SELECT contact_id FROM chaos_bad_records')).rows.map(
-      (row) => row.contact_id,
-    ),
-  );
-  const byGroup = new Map<string, MemberRow[]>();
-  for (const m of members.rows) byGroup.set(m.group_id, [...(byGroup.get(m.group_id) ?? []), m]);
+  const { groups, membersByGroup, failedHeld, deliberate } = await readCheckInput(pool);
   const remoteById = new Map(remote.map((g) => [String(g.idgroup), g]));
   const linked = new Set<string>();
-  r.groups = groups.rows.length;
+  r.groups = groups.length;
 
-  for (const g of groups.rows) {
+  for (const g of groups) {
     const main = g.type;
     const columns = [...new Set([main, ...g.fields])];
-    const rows = byGroup.get(g.id) ?? [];
+    const rows = membersByGroup.get(g.id) ?? [];
     r.members += rows.length;
     const rg = g.afilnet_id ? remoteById.get(g.afilnet_id) : undefined;
     if (g.afilnet_id) linked.add(g.afilnet_id);
@@ -129,33 +108,36 @@ export async function checkConvergence(
         want: columns,
       });
     }
-    const remoteByMain = new Map<string, { idcontact: string; fields: Record<string, string> }[]>();
-    for (const c of rg?.contacts ?? []) {
-      const key = c.fields[main] ?? '';
-      const entry = { idcontact: String(c.idcontact), fields: c.fields };
-      remoteByMain.set(key, [...(remoteByMain.get(key) ?? []), entry]);
-    }
+    const remoteByMain = groupBy(
+      (rg?.contacts ?? []).map((c) => ({ idcontact: String(c.idcontact), fields: c.fields })),
+      (c) => c.fields[main] ?? '',
+    );
     for (const [value, list] of remoteByMain) {
       for (const extra of list.slice(1))
         note('duplicated', g.id, { main: value, idcontact: extra.idcontact });
     }
-    const sharers = new Map<string, MemberRow[]>();
-    const wants = new Map<MemberRow, Record<string, string>>();
-    for (const m of rows) {
-      const want = expectedFields(m, columns);
-      wants.set(m, want);
-      if (want[main]) sharers.set(want[main], [...(sharers.get(want[main]) ?? []), m]);
-    }
-    const evidence = (m: MemberRow, extra: object = {}) => ({
-      contact: m.contact_id,
-      main: wants.get(m)?.[main],
-      status: m.status,
-      error: m.last_error,
-      lastMethod: m.last_method,
-      lastResult: m.last_result,
-      remoteId: m.remote_id,
-      ...extra,
-    });
+    const wants = new Map(rows.map((m) => [m, expectedFields(m, columns)]));
+    const sharers = groupBy(
+      rows.filter((m) => wants.get(m)?.[main]),
+      (m) => wants.get(m)?.[main] ?? '',
+    );
+    const evidence = (m: MemberRow, extra: object = {}) => {
+      const cause =
+        m.status === 'failed'
+          ? `failed ${m.last_error?.split(':')[0]}`
+          : `${m.status ?? 'no state'} after ${m.last_method}`;
+      return {
+        contact: m.contact_id,
+        main: wants.get(m)?.[main],
+        status: m.status,
+        error: m.last_error,
+        lastMethod: m.last_method,
+        lastResult: m.last_result,
+        remoteId: m.remote_id,
+        cause,
+        ...extra,
+      };
+    };
     const seenDuplicateSets = new Set<string>();
     for (const m of rows) {
       const want = wants.get(m) as Record<string, string>;
@@ -202,11 +184,7 @@ export async function checkConvergence(
         note('stale', g.id, evidence(m, { fields: differing, want, remote: found.fields }));
       }
     }
-    const remnants = new Set(
-      failedStates.rows
-        .filter((s) => s.group_id === g.id)
-        .flatMap((s) => [s.remote_id, s.main_value]),
-    );
+    const remnants = failedHeld.get(g.id) ?? new Set<string>();
     for (const [value, list] of remoteByMain) {
       if (sharers.has(value)) continue;
       const first = list[0];

@@ -36,6 +36,7 @@ export function printSummary(s: SoakSummary, say: (line: string) => void): void 
   say(`unexpected          ${c.unexpected}`);
   say(`stale               ${c.stale}`);
   say(`group problems      ${c.groupProblems}`);
+  for (const [cause, n] of Object.entries(c.causes)) say(`  ${n} ${cause}`);
   const bad = Object.entries(c.badInput)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');

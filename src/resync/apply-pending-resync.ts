@@ -2,7 +2,7 @@ import { AfilnetApiError, AfilnetError } from '../afilnet/index.ts';
 import { TransientSyncError } from '../sync/api-caller.ts';
 import type { SyncTarget } from '../sync/sync-group-members.ts';
 import { GroupBusyError, lockGroup } from './group-lock.ts';
-import { planGroup, type PlanDeps } from './plan-group.ts';
+import { planGroup, ResyncRefusedError, type PlanDeps } from './plan-group.ts';
 import { appendRunError, patchGroupProgress } from './resync-store.ts';
 
 /** How long a worker waits for a dry run of the same group to finish before retrying later. */
@@ -48,8 +48,10 @@ export async function applyPendingResync(deps: PlanDeps, target: SyncTarget): Pr
       apply: true,
     });
   } catch (err) {
-    if (err instanceof AfilnetApiError) {
-      await abandonGroup(deps, runId, target.groupId, `${err.method} failed: ${err.code}`);
+    if (err instanceof AfilnetApiError || err instanceof ResyncRefusedError) {
+      const why =
+        err instanceof AfilnetApiError ? `${err.method} failed: ${err.code}` : err.message;
+      await abandonGroup(deps, runId, target.groupId, why);
       return;
     }
     if (err instanceof AfilnetError) throw new TransientSyncError(err.message);

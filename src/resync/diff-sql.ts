@@ -117,8 +117,9 @@ WITH pairs AS (
         LEFT JOIN resync_local_dups ld ON ld.contact_id = ls.contact_id
         WHERE ls.is_member AND ls.main IS NOT NULL AND (ld.contact_id IS NULL OR ld.keep)) k
   FULL JOIN (SELECT r.idcontact, r.main, r.fields FROM resync_remote r
-             WHERE NOT EXISTS (SELECT 1 FROM resync_remote_dups x
-                             WHERE x.idcontact = r.idcontact AND x.rank > 1)) r
+             WHERE r.main IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM resync_remote_dups x
+                               WHERE x.idcontact = r.idcontact AND x.rank > 1)) r
     ON r.main = k.main
 )
 SELECT CASE WHEN remote_id IS NULL THEN 'missing' WHEN contact_id IS NULL THEN 'orphan'

@@ -9,6 +9,11 @@ import { countItems, patchGroupProgress, setGroupCounts } from './resync-store.t
 import type { KindCounts } from './resync-types.ts';
 import { stageRemoteContacts } from './stage-remote.ts';
 
+/** The remote group cannot be compared at all; retrying will not help. */
+export class ResyncRefusedError extends Error {
+  override name = 'ResyncRefusedError';
+}
+
 /** What planning a group needs: the database, and the Afilnet client behind the shared budget. */
 export interface PlanDeps {
   pool: pg.Pool;
@@ -58,6 +63,10 @@ export async function planGroup(
   let columns = await deps.caller.call('getgroupcolumns', 'bulk', () =>
     deps.client.getgroupcolumns(remoteId),
   );
+  if (!columns.includes(main)) {
+    // Every contact would look unmatched: refuse rather than plan to re-add the whole group.
+    throw new ResyncRefusedError(`the remote group has no "${main}" column, its main field`);
+  }
   const addColumns = wanted.filter((f) => !columns.includes(f));
   const deleteColumns = columns.filter((f) => !wanted.includes(f) && f !== main);
   if (apply) {

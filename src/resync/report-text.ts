@@ -59,7 +59,9 @@ export function formatPlanReport(run: ResyncRun, examples: ResyncItem[]): string
     lines.push(
       `  group ${groupId}${read}: ${none ? 'in step, nothing to do' : formatCounts(counts)}`,
     );
-    for (const item of examples.filter((e) => e.groupId === groupId)) {
+    const order = (e: ResyncItem) => RESYNC_KINDS.indexOf(e.kind);
+    const own = examples.filter((e) => e.groupId === groupId).sort((a, b) => order(a) - order(b));
+    for (const item of own) {
       lines.push(`    ${formatItem(item)}`);
     }
   }

@@ -117,7 +117,7 @@ export async function countItems(
       WHERE run_id = $1 AND group_id = $2 GROUP BY kind ORDER BY kind`,
     [runId, groupId],
   );
-  return Object.fromEntries(res.rows.map((r) => [r.kind, r.n])) as KindCounts;
+  return Object.fromEntries(res.rows.map((r) => [r.kind, r.n]));
 }
 
 /** Up to `perKind` items of each kind of a group, lowest id first: the report's examples. */

@@ -64,6 +64,8 @@ export async function withKit(fn: (kit: Kit) => Promise<boolean>): Promise<boole
     await sql(
       `INSERT INTO groups (id, name, type, fields) VALUES ('g', 'G', 'mobile', '{mobile,name}')`,
     );
+    // The group exists remotely before any scenario turns a fault on.
+    await kit.drained();
     return await fn(kit);
   } finally {
     await kit.stopDaemon().catch(() => undefined);

@@ -55,7 +55,10 @@ export function registerResyncCommand(program: Command): void {
       const options = optionsSchema.parse(raw);
       const config = loadDaemonConfig();
       // Logs go to stderr and only when something is wrong: stdout holds the report.
-      const logger = createLogger({ level: 'warn', name: 'afilnet-sync-resync' }, pino.destination(2));
+      const logger = createLogger(
+        { level: 'warn', name: 'afilnet-sync-resync' },
+        pino.destination(2),
+      );
       const services = await openResyncServices(config, logger);
       const stop = new AbortController();
       const onSignal = () => stop.abort();

@@ -82,8 +82,7 @@ function checkMain(
 function checkAttributes(
   entries: [string, unknown][],
 ): Pick<ContactRecord, 'attributes' | 'unset'> {
-  // No prototype: a column named "__proto__" must stay a plain attribute.
-  const attributes = Object.create(null) as Record<string, string | number | boolean>;
+  const attributes: Record<string, string | number | boolean> = {};
   const unset: string[] = [];
   for (const [name, value] of entries) {
     if (name.trim() === '') reject('attribute with an empty name');
@@ -99,7 +98,15 @@ function checkAttributes(
       delete attributes[name];
       if (!unset.includes(name)) unset.push(name);
     } else {
-      attributes[name] = kept;
+      // A column named "__proto__" must stay a plain attribute, not replace the prototype.
+      if (name === '__proto__') {
+        Object.defineProperty(attributes, name, {
+          value: kept,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else attributes[name] = kept;
       if (unset.length > 0 && unset.includes(name)) unset.splice(unset.indexOf(name), 1);
     }
   }
