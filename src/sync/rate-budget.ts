@@ -108,7 +108,7 @@ export class RateBudget {
   /** Resolves when this caller may make one call. */
   async acquire(priority: Priority = 'live'): Promise<void> {
     const started = Date.now();
-    for (let late = 0; ; ) {
+    for (let late = 0; ;) {
       const asked = performance.now();
       const [waitText, rateText] = (await this.redis.eval(
         ACQUIRE,
@@ -155,7 +155,6 @@ export class RateBudget {
       ),
     );
   }
-
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
