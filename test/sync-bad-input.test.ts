@@ -96,4 +96,20 @@ describe('bad input in the middle of good input', () => {
     expect(problems.filter((p) => !/member (dup-b|too-long|ok1) /.test(p))).toEqual([]);
     expect(problems.length).toBeGreaterThan(0);
   });
+
+  it('syncs a member that takes over the mobile of one leaving the group in the same change', async () => {
+    await h.db.query(`BEGIN;
+      DELETE FROM group_members WHERE group_id = 'g' AND contact_id = 'ok3';
+      INSERT INTO contacts (id, mobile, attributes) VALUES ('heir', '34600000003', '{"name":"Heir"}');
+      INSERT INTO group_members VALUES ('g', 'heir');
+      COMMIT;`);
+    await waitFor(() => drained(h), 30_000, 'sync to drain');
+    const row = await h.db.query<{ status: string; last_error: string | null }>(
+      `SELECT status, last_error FROM sync_member_state WHERE contact_id = 'heir'`,
+    );
+    expect(row.rows[0]).toEqual({ status: 'synced', last_error: null });
+    const state = await emulatorState(h.emulator.url);
+    const same = state[0]?.contacts.filter((c) => c.fields.mobile === '34600000003');
+    expect(same?.map((c) => c.fields.name)).toEqual(['Heir']);
+  });
 });

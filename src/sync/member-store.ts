@@ -160,19 +160,27 @@ export async function clearDirty(
   );
 }
 
-/** Main values already held remotely by another member of the group (duplicates guard). */
+/**
+ * Main values already held remotely by another member of the group (duplicates guard). A holder
+ * that is leaving the group, or whose main value is changing, is `departing`: the candidate waits
+ * for it instead of failing.
+ */
 export async function mainValuesHeldByOthers(
   pool: pg.Pool,
   groupId: string,
+  mainField: 'mobile' | 'email',
   candidates: { contactId: string; main: string }[],
-): Promise<Map<string, string>> {
+): Promise<Map<string, { holder: string; departing: boolean }>> {
   if (candidates.length === 0) return new Map();
-  const res = await pool.query<{ contact_id: string; holder: string }>(
-    `SELECT x.contact_id, s.contact_id AS holder
+  const res = await pool.query<{ contact_id: string; holder: string; departing: boolean }>(
+    `SELECT x.contact_id, s.contact_id AS holder,
+            (c.id IS NULL OR c.${mainField} IS DISTINCT FROM s.main_value) AS departing
      FROM unnest($2::text[], $3::text[]) AS x(contact_id, main)
      JOIN sync_member_state s ON s.group_id = $1 AND s.main_value = x.main
-       AND s.contact_id <> x.contact_id AND (s.synced_fields IS NOT NULL OR s.uncertain)`,
+       AND s.contact_id <> x.contact_id AND (s.synced_fields IS NOT NULL OR s.uncertain)
+     LEFT JOIN group_members gm ON gm.group_id = s.group_id AND gm.contact_id = s.contact_id
+     LEFT JOIN contacts c ON c.id = gm.contact_id`,
     [groupId, candidates.map((c) => c.contactId), candidates.map((c) => c.main)],
   );
-  return new Map(res.rows.map((r) => [r.contact_id, r.holder]));
+  return new Map(res.rows.map((r) => [r.contact_id, { holder: r.holder, departing: r.departing }]));
 }

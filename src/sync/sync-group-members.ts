@@ -144,10 +144,13 @@ export async function syncGroupMembers(
   }
 
   // Two members of one group with the same main field would share one remote contact.
-  const claimed = await mainValuesHeldByOthers(pool, groupId, [...adds, ...resolves]);
+  const claimed = await mainValuesHeldByOthers(pool, groupId, main, [...adds, ...resolves]);
   const seenMain = new Map<string, string>();
   const keep = <T extends Op<'add'> | Op<'resolve'>>(op: T): boolean => {
-    const holder = claimed.get(op.contactId) ?? seenMain.get(op.main);
+    const claim = claimed.get(op.contactId);
+    // The holder is being deleted or renumbered: this member's turn comes after (mark kept).
+    if (claim?.departing) return false;
+    const holder = claim?.holder ?? seenMain.get(op.main);
     if (holder === undefined) {
       seenMain.set(op.main, op.contactId);
       return true;
