@@ -21,55 +21,7 @@ import {
   type Harness,
 } from './support/harness.ts';
 import { drained } from './support/sync-helpers.ts';
-
-/** Resync services on the running daemon's own pool, queue and rate budget. */
-function servicesOf(h: Harness, client: AfilnetClient): ResyncServices {
-  const daemon = h.daemon;
-  if (!daemon) throw new Error('start the daemon first');
-  const logger = createLogger({ level: 'silent' });
-  return {
-    pool: daemon.pool,
-    queue: daemon.queue,
-    client,
-    caller: new ApiCaller(daemon.budget, null, logger),
-    logger,
-  };
-}
-
-/** Calls by method made while `work` ran. */
-async function callsDuring(
-  h: Harness,
-  work: () => Promise<unknown>,
-): Promise<Record<string, number>> {
-  const before = (await emulatorCalls(h.emulator.url)).byMethod;
-  await work();
-  const after = (await emulatorCalls(h.emulator.url)).byMethod;
-  return Object.fromEntries(
-    Object.entries(after)
-      .map(([m, n]) => [m, n - (before[m] ?? 0)] as const)
-      .filter(([, n]) => n > 0),
-  );
-}
-
-/** Requests a resync and waits until the daemon has applied it and drained. */
-async function applyResync(
-  h: Harness,
-  services: ResyncServices,
-  groups: string[],
-): Promise<ResyncRun> {
-  const started = await startResync(services, { groups, dryRun: false, startedBy: 'test@host' });
-  let run = started;
-  await waitFor(
-    async () => {
-      run = await checkResyncProgress(services.pool, started.id);
-      return run.status === 'done' || run.status === 'failed';
-    },
-    60_000,
-    'the resync to be applied',
-  );
-  await waitFor(() => drained(h), 30_000, 'the sync to drain');
-  return run;
-}
+import { applyResync, callsDuring, servicesOf } from './support/resync-helpers.ts';
 
 async function remoteGroup(h: Harness, idgroup: string) {
   const group = (await emulatorState(h.emulator.url)).find((g) => String(g.idgroup) === idgroup);
