@@ -25,6 +25,8 @@ export interface BenchRig {
   /** The in-process daemon, while one runs (null when it runs as a child process). */
   daemon: RunningDaemon | null;
   startDaemon(overrides?: Record<string, string>): Promise<void>;
+  /** Waits until drained; a failure names what is left and, for a child daemon, its warnings. */
+  drained(timeoutMs: number, pollMs?: number): Promise<number>;
   stopDaemon(): Promise<void>;
   close(): Promise<void>;
 }
@@ -76,6 +78,15 @@ export async function createRig(stores: BenchStores, opts: RigOptions): Promise<
       const config = loadDaemonConfig({ ...env, ...overrides });
       rig.daemon = await startDaemon(config, createLogger({ level: config.LOG_LEVEL }));
     },
+    async drained(timeoutMs, pollMs) {
+      try {
+        return await waitDrained(db, timeoutMs, pollMs, () => child?.running() ?? true);
+      } catch (err) {
+        const log = child?.output().trim();
+        if (log && err instanceof Error) err.message += `\ndaemon log:\n${log}`;
+        throw err;
+      }
+    },
     async stopDaemon() {
       await rig.daemon?.stop();
       rig.daemon = null;
@@ -120,19 +131,33 @@ export async function pendingWork(db: pg.Pool): Promise<number> {
  * Waits until nothing captured is waiting; resolves with the time it was first seen drained.
  * Throws with the reason when it does not drain in time (a held delete names its hold).
  */
-export async function waitDrained(db: pg.Pool, timeoutMs: number, pollMs = 25): Promise<number> {
+export async function waitDrained(
+  db: pg.Pool,
+  timeoutMs: number,
+  pollMs = 25,
+  alive: () => boolean = () => true,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if ((await pendingWork(db)) === 0) return performance.timeOrigin + performance.now();
-    if (Date.now() > deadline) {
-      const holds = await db.query<{ reason: string }>(
-        'SELECT reason FROM sync_holds WHERE approved_at IS NULL',
-      );
-      const why = holds.rows.map((h) => h.reason).join('; ');
-      throw new Error(`not drained after ${timeoutMs} ms${why ? ` (held: ${why})` : ''}`);
-    }
+    if (!alive()) throw new Error(`the daemon exited: ${await whatIsLeft(db)}`);
+    if (Date.now() > deadline)
+      throw new Error(`not drained after ${timeoutMs} ms: ${await whatIsLeft(db)}`);
     await sleep(pollMs);
   }
+}
+
+/** What is still waiting, for the error of a run that did not drain. */
+async function whatIsLeft(db: pg.Pool): Promise<string> {
+  const res = await db.query<{ left: unknown }>(
+    `SELECT json_build_object(
+       'outbox', (SELECT count(*) FROM sync_outbox),
+       'dirty', (SELECT json_object_agg(group_id, n) FROM (SELECT group_id, count(*) AS n FROM sync_dirty GROUP BY 1) d),
+       'oldestMarkSeconds', (SELECT extract(epoch FROM now() - min(marked_at))::int FROM sync_dirty),
+       'groups', (SELECT json_agg(json_build_object('id', group_id, 'status', status, 'dirty', dirty, 'error', last_error)) FROM sync_group_state),
+       'holds', (SELECT json_agg(reason) FROM sync_holds WHERE approved_at IS NULL)) AS left`,
+  );
+  return JSON.stringify(res.rows[0]?.left);
 }
 
 export const emulatorCalls = async (url: string): Promise<CallCounters> =>

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -140,3 +141,30 @@ export const round = (x: number, digits = 2): number => {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 };
+
+/** Jiffies from /proc/stat's first line: [busy, total]; null where there is no /proc. */
+function cpuJiffies(): [number, number] | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+    const [, ...fields] = line.trim().split(/\s+/);
+    const n = fields.slice(0, 8).map(Number);
+    const total = n.reduce((a, b) => a + b, 0);
+    const idle = (n[3] ?? 0) + (n[4] ?? 0);
+    return [total - idle, total];
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * How busy the whole machine's CPUs were between the call and the returned function's call
+ * (0–1): a latency figure taken while something else saturates the cores says little.
+ */
+export function machineBusy(): () => number | null {
+  const start = cpuJiffies();
+  return () => {
+    const end = cpuJiffies();
+    if (!start || !end || end[1] === start[1]) return null;
+    return round((end[0] - start[0]) / (end[1] - start[1]), 3);
+  };
+}

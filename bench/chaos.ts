@@ -60,7 +60,8 @@ async function main(): Promise<number> {
   const at = new Date().toISOString();
   say(
     `chaos soak "${profile.name}": ${profile.changes} changes over ~${profile.driveMs / 1000} s, ` +
-      `${profile.daemons} daemons, a kill every ~${profile.killEveryMs / 1000} s, Redis AOF ${profile.aof ? 'on' : 'OFF'}`,
+      `${profile.daemons} daemons, a kill every ~${profile.killEveryMs / 1000} s, Redis AOF ${profile.aof ? 'on' : 'OFF'}` +
+      (profile.without.length > 0 ? `, without ${profile.without.join(', ')}` : ''),
   );
   const stack = await startStack({ aof: profile.aof });
   let fleet: DaemonFleet | null = null;
@@ -102,6 +103,7 @@ async function main(): Promise<number> {
       workers: profile.writers,
       changesPerSecond: profile.changes / (profile.driveMs / 1000),
       maxChanges: profile.changes,
+      without: profile.without,
     });
     const operator = new SoakOperator(stack.pool, stack.emulator, stack.daemonEnv, t0, groupName);
     const timeline = new Timeline(

@@ -4,8 +4,7 @@ import {
   emulatorCalls,
   insertGroups,
   setFaults,
-  waitDrained,
-  withRig,
+    withRig,
 } from './bench-daemon.ts';
 import { nowMs, round, type BenchStores } from './bench-env.ts';
 
@@ -43,7 +42,7 @@ export async function measureDrain(
 ): Promise<DrainResult> {
   const R = opts.limitPerSecond;
   const env = { AFILNET_RATE_LIMIT: String(2 * R) };
-  return withRig(stores, { scenario: 'drain', env }, async (rig) => {
+  return withRig(stores, { scenario: 'drain', env, emulatorProcess: true }, async (rig) => {
     const groups = Array.from({ length: GROUPS }, (_, k) => ({
       id: `g${k}`,
       type: 'mobile' as const,
@@ -61,7 +60,7 @@ export async function measureDrain(
        COMMIT;`,
     );
     await rig.startDaemon();
-    await waitDrained(rig.db, 120_000);
+    await rig.drained(120_000);
     await rig.stopDaemon();
     await rig.db.query(
       `UPDATE contacts SET attributes = jsonb_build_object('name', 'Renamed ' || id)`,
@@ -70,7 +69,7 @@ export async function measureDrain(
     const before = await emulatorCalls(rig.emulator.url);
     const started = nowMs();
     await rig.startDaemon();
-    const drainedAt = await waitDrained(rig.db, 30 * 60_000, 50);
+    const drainedAt = await rig.drained(30 * 60_000, 50);
     const budgetRate = rig.daemon?.budget.currentRate ?? Number.NaN;
     const calls = callsBetween(before, await emulatorCalls(rig.emulator.url));
     const log = (await (

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { insertGroups, waitDrained, withRig } from './bench-daemon.ts';
-import { nowMs, percentile, round, sleep, type BenchStores } from './bench-env.ts';
+import { insertGroups, withRig } from './bench-daemon.ts';
+import { machineBusy, nowMs, percentile, round, sleep, type BenchStores } from './bench-env.ts';
 import { STAGE_STAMPS_SQL, stageBreakdown, type StageBreakdown } from './latency-stages.ts';
 import { startRecordingProxy } from './recording-proxy.ts';
 
@@ -21,6 +21,8 @@ export interface LatencyResult {
   stamperLoopDelayP99Ms: number;
   /** p50/p95/p99 of each stage, from stamps the database took. */
   stages: StageBreakdown;
+  /** Share of the machine's CPU time busy while the driver ran (everything, not only us). */
+  machineCpuBusy: number | null;
 }
 
 const GROUPS = 4;
@@ -59,12 +61,13 @@ export async function measureLatency(
          COMMIT;`,
       );
       await rig.startDaemon({ AFILNET_BASE_URL: proxy.url });
-      await waitDrained(rig.db, 120_000);
+      await rig.drained(120_000);
       await rig.db.query(STAGE_STAMPS_SQL);
       await sleep(500);
 
       const loop = monitorEventLoopDelay({ resolution: 5 });
       loop.enable();
+      const busy = machineBusy();
       const committedAt = new Array<number>(updates);
       const interval = 1000 / opts.perSecond;
       const inflight = new Set<Promise<void>>();
@@ -85,8 +88,9 @@ export async function measureLatency(
       }
       await Promise.all(inflight);
       const driverSeconds = (performance.now() - start) / 1000;
+      const cpuBusy = busy();
       loop.disable();
-      await waitDrained(rig.db, 120_000);
+      await rig.drained(120_000);
 
       // Update k set tag t<k>: its modifycontact is the one carrying that value.
       const arrivals = new Map<number, number>();
@@ -114,6 +118,7 @@ export async function measureLatency(
         p99TargetMs: 150 + opts.batchWindowMs,
         stamperLoopDelayP99Ms: round(loop.percentile(99) / 1e6, 1),
         stages: await stageBreakdown(rig.db, committedAt, arrivals),
+        machineCpuBusy: cpuBusy,
       };
     } finally {
       await proxy.close();

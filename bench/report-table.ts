@@ -29,21 +29,20 @@ const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
 
 function efficiencyRows(e: EfficiencyResult): TableRow[] {
   const b = e.lowerBound;
+  const bounds: Record<string, number> = {
+    addcontactlist: b.addCalls,
+    modifycontact: b.modifies,
+    deletecontact: b.deletes,
+    getcontacts: b.lookups,
+  };
   const extra = Object.entries(e.daemonCalls)
-    .map(([m, n]) => {
-      const bound =
-        m === 'addcontactlist'
-          ? b.addCalls
-          : m === 'modifycontact'
-            ? b.modifies
-            : m === 'deletecontact'
-              ? b.deletes
-              : m === 'getcontacts'
-                ? b.lookups
-                : 0;
-      return n > bound ? `${n - bound} extra ${m}` : '';
-    })
-    .filter(Boolean);
+    .filter(([m, n]) => n > (bounds[m] ?? 0))
+    .map(([m, n]) => `${n - (bounds[m] ?? 0)} extra ${m}`);
+  const repeats = Object.entries(e.repeatedModifies).map(([kind, n]) => `${n} on ${kind}`);
+  if (repeats.length > 0) extra.push(`repeated modifycontact: ${repeats.join(', ')}`);
+  if (e.callsPerLowerBoundOneLookupPerGroup !== null) {
+    extra.push(`${e.callsPerLowerBoundOneLookupPerGroup} with one id look-up per group counted`);
+  }
   const checked =
     e.mismatches === 0 ? 'database and emulator agree' : `${e.mismatches} MEMBERS DIFFER`;
   return [
@@ -99,7 +98,8 @@ const latencyRow = (l: LatencyResult): TableRow => ({
   note:
     `${l.matched}/${l.updates} matched at ${l.achievedPerSecond}/s; p50/p95/p99 by stage: ` +
     `commit→dirty mark ${l.stages.commitToMark.join('/')}, mark→API ${l.stages.markToCall.join('/')}, ` +
-    `API→mark cleared ${l.stages.callToCleared.join('/')} ms; stamping loop delay p99 ${l.stamperLoopDelayP99Ms} ms`,
+    `API→mark cleared ${l.stages.callToCleared.join('/')} ms; stamping loop delay p99 ${l.stamperLoopDelayP99Ms} ms; ` +
+    `machine CPU busy ${l.machineCpuBusy === null ? '?' : `${Math.round(100 * l.machineCpuBusy)} %`}`,
 });
 
 function subRows(

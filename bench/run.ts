@@ -8,7 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { benchStores, machineInfo, round } from './bench-env.ts';
+import { benchStores, machineBusy, machineInfo, round } from './bench-env.ts';
 import { measureCallEfficiency } from './call-efficiency.ts';
 import { measureDrain } from './drain-rate.ts';
 import { measureLatency } from './latency.ts';
@@ -48,11 +48,18 @@ const figures: Figures = {
   resync: null,
 };
 const failures: TableRow[] = [];
+/** Per scenario: seconds taken and the 1-minute load average around it (others' work shows). */
+const steps: Record<
+  string,
+  { seconds: number; loadBefore: number; loadAfter: number; machineCpuBusy: number | null }
+> = {};
 
 /** Runs one scenario; a failure is reported in the table and the others still run. */
 async function step(name: string, fn: () => Promise<void>): Promise<void> {
   if (!only.has(name)) return;
   const started = Date.now();
+  const loadBefore = round(loadavg()[0] ?? 0, 2);
+  const busy = machineBusy();
   console.log(`— ${name}…`);
   try {
     await fn();
@@ -66,7 +73,13 @@ async function step(name: string, fn: () => Promise<void>): Promise<void> {
       note: err instanceof Error ? err.message : String(err),
     });
   }
-  console.log(`  ${name} took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const seconds = round((Date.now() - started) / 1000, 1);
+  const loadAfter = round(loadavg()[0] ?? 0, 2);
+  const machineCpuBusy = busy();
+  steps[name] = { seconds, loadBefore, loadAfter, machineCpuBusy };
+  const cpu =
+    machineCpuBusy === null ? '' : `, machine CPU ${Math.round(100 * machineCpuBusy)} % busy`;
+  console.log(`  ${name} took ${seconds} s (load average ${loadBefore} → ${loadAfter}${cpu})`);
 }
 
 const startedAt = new Date();
@@ -132,6 +145,7 @@ const report = {
     loadAverageAfter: loadavg().map((x) => round(x, 2)),
   },
   settings,
+  steps,
   table,
   figures,
 };

@@ -1,4 +1,4 @@
-import { callsBetween, emulatorCalls, insertGroups, waitDrained, withRig } from './bench-daemon.ts';
+import { callsBetween, emulatorCalls, insertGroups, withRig } from './bench-daemon.ts';
 import { nowMs, round, type BenchStores } from './bench-env.ts';
 
 export interface ThroughputResult {
@@ -44,7 +44,7 @@ export async function measureThroughput(
     // Members to update, synced before the clock starts.
     await rig.db.query(`BEGIN; ${insert(1, updates)} COMMIT;`);
     await rig.startDaemon();
-    await waitDrained(rig.db, 120_000);
+    await rig.drained(120_000);
 
     // Adds and updates interleaved, one transaction of each kind in turn.
     const txs: string[] = [];
@@ -69,7 +69,7 @@ export async function measureThroughput(
       writer.release();
     }
     const committed = nowMs();
-    const drained = await waitDrained(rig.db, 10 * 60_000);
+    const drained = await rig.drained(10 * 60_000);
     const calls = callsBetween(before, await emulatorCalls(rig.emulator.url));
     const seconds = (drained - started) / 1000;
     return {

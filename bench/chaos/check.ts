@@ -11,7 +11,8 @@ import { groupBy, readCheckInput } from './check-read.ts';
 import type { RemoteGroup } from './emulator-process.ts';
 
 type Counted = 'lost' | 'duplicated' | 'unexpected' | 'stale' | 'groupProblems';
-const EXAMPLES = 25;
+const EXAMPLES = 40;
+const EXAMPLES_PER_CAUSE = 5;
 
 export interface CheckResult {
   /** The five counts that fail the soak. */
@@ -31,7 +32,7 @@ export interface CheckResult {
   remoteContacts: number;
   groups: number;
   perGroup: Record<string, Partial<Record<Counted | 'members' | 'remote', number>>>;
-  /** Lost and stale members by what the daemon last recorded for them, for triage. */
+  /** Counts by kind and by what the daemon last recorded (lost, stale), for triage. */
   causes: Record<string, number>;
   examples: Record<string, unknown[]>;
 }
@@ -77,11 +78,13 @@ export async function checkConvergence(
       counts[what] = (counts[what] ?? 0) + 1;
     }
     const cause = (example as { cause?: string }).cause;
-    if (cause && (what === 'lost' || what === 'stale')) {
-      r.causes[`${what}: ${cause}`] = (r.causes[`${what}: ${cause}`] ?? 0) + 1;
-    }
+    const key = `${what}: ${cause ?? '-'}`;
+    const seen = (r.causes[key] = (r.causes[key] ?? 0) + 1);
+    // A few examples of every cause, so a rare one is not hidden behind a frequent one.
     const list = (r.examples[what] ??= []);
-    if (list.length < EXAMPLES) list.push({ group, ...(example as object) });
+    if (seen <= EXAMPLES_PER_CAUSE && list.length < EXAMPLES) {
+      list.push({ group, ...(example as object) });
+    }
   };
 
   const { groups, membersByGroup, failedHeld, deliberate } = await readCheckInput(pool);

@@ -81,6 +81,8 @@ export class DaemonFleet {
   }
 
   private start(i: number): void {
+    // A kill may finish after stopAll began: no new process then.
+    if (this.stopped) return;
     const slot = this.slots[i] as Slot;
     slot.expectingExit = false;
     const child = spawn(process.execPath, [BIN, 'start'], {

@@ -15,16 +15,18 @@ export interface DriveStats {
   errors: Record<string, number>;
 }
 
-const KINDS = Object.keys(OP_WEIGHTS) as OpKind[];
-const TOTAL_WEIGHT = KINDS.reduce((sum, k) => sum + OP_WEIGHTS[k], 0);
-
-function pickKind(): OpKind {
-  let r = Math.random() * TOTAL_WEIGHT;
-  for (const kind of KINDS) {
-    r -= OP_WEIGHTS[kind];
-    if (r < 0) return kind;
-  }
-  return 'add';
+/** Picks an operation kind by weight, among those not left out. */
+function kindPicker(without: string[]): () => OpKind {
+  const kinds = (Object.keys(OP_WEIGHTS) as OpKind[]).filter((k) => !without.includes(k));
+  const total = kinds.reduce((sum, k) => sum + OP_WEIGHTS[k], 0);
+  return () => {
+    let r = Math.random() * total;
+    for (const kind of kinds) {
+      r -= OP_WEIGHTS[kind];
+      if (r < 0) return kind;
+    }
+    return 'add';
+  };
 }
 
 /**
@@ -44,12 +46,20 @@ export class Driver {
   private workers: Promise<void>[] = [];
   private started = 0;
   private step = 0;
+  private readonly pickKind: () => OpKind;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly workload: Workload,
-    private readonly opts: { workers: number; changesPerSecond: number; maxChanges: number },
-  ) {}
+    private readonly opts: {
+      workers: number;
+      changesPerSecond: number;
+      maxChanges: number;
+      without: string[];
+    },
+  ) {
+    this.pickKind = kindPicker(opts.without);
+  }
 
   start(): void {
     this.started = Date.now();
@@ -114,7 +124,7 @@ export class Driver {
         );
         continue;
       }
-      const kind = pickKind();
+      const kind = this.pickKind();
       const step = ++this.step;
       const ok = await this.transaction((tx) => this.workload.run(kind, tx, step), kind);
       // After a failure, a short pause: Postgres may be restarting.

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { CheckResult } from './check.ts';
 
-const PER_KIND = 10;
+const PER_KIND = 15;
 
 interface Example {
   group?: string;

@@ -36,7 +36,9 @@ export function printSummary(s: SoakSummary, say: (line: string) => void): void 
   say(`unexpected          ${c.unexpected}`);
   say(`stale               ${c.stale}`);
   say(`group problems      ${c.groupProblems}`);
-  for (const [cause, n] of Object.entries(c.causes)) say(`  ${n} ${cause}`);
+  for (const [cause, n] of Object.entries(c.causes)) {
+    if (/^(lost|stale|unexpected|duplicated|groupProblems):/.test(cause)) say(`  ${n} ${cause}`);
+  }
   const bad = Object.entries(c.badInput)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
@@ -46,12 +48,14 @@ export function printSummary(s: SoakSummary, say: (line: string) => void): void 
   );
   for (const [kind, list] of Object.entries(c.examples)) {
     if (kind === 'orphanRemoteGroups' || list.length === 0) continue;
-    say(
-      `  e.g. ${kind}: ${list
-        .slice(0, 3)
-        .map((e) => JSON.stringify(e))
-        .join('\n        ')}`,
-    );
+    // The first example of each cause.
+    const byCause = new Map<string, unknown>();
+    for (const e of list) {
+      const cause = (e as { cause?: string }).cause ?? '-';
+      if (!byCause.has(cause)) byCause.set(cause, e);
+    }
+    const shown = [...byCause.values()].slice(0, 4).map((e) => JSON.stringify(e));
+    say(`  e.g. ${kind}: ${shown.join('\n        ')}`);
   }
 }
 

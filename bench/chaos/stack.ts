@@ -27,9 +27,12 @@ export interface Stack {
  */
 export async function startStack(opts: { aof: boolean }): Promise<Stack> {
   const undo: (() => Promise<void>)[] = [];
-  const unwind = async () => {
-    for (const step of undo.reverse()) await step().catch(() => undefined);
-  };
+  // Once only, however many callers (a signal can arrive while the normal clean-up runs).
+  let unwinding: Promise<void> | null = null;
+  const unwind = (): Promise<void> =>
+    (unwinding ??= (async () => {
+      for (const step of [...undo].reverse()) await step().catch(() => undefined);
+    })());
   try {
     const logDir = await mkdtemp(join(tmpdir(), 'afilnet-chaos-logs-'));
     const postgres = await startSoakPostgres();

@@ -32,6 +32,7 @@ export async function applyPendingResync(deps: PlanDeps, target: SyncTarget): Pr
     if (err instanceof GroupBusyError) throw new TransientSyncError(err.message);
     throw err;
   });
+  let refusal: string | null = null;
   try {
     // Read again under the lock: a job that ran twice must not apply the same request twice.
     const still = await lock.client.query(
@@ -48,17 +49,16 @@ export async function applyPendingResync(deps: PlanDeps, target: SyncTarget): Pr
       apply: true,
     });
   } catch (err) {
-    if (err instanceof AfilnetApiError || err instanceof ResyncRefusedError) {
-      const why =
-        err instanceof AfilnetApiError ? `${err.method} failed: ${err.code}` : err.message;
-      await abandonGroup(deps, runId, target.groupId, why);
-      return;
-    }
-    if (err instanceof AfilnetError) throw new TransientSyncError(err.message);
-    throw err;
+    if (err instanceof AfilnetApiError) refusal = `${err.method} failed: ${err.code}`;
+    else if (err instanceof ResyncRefusedError) refusal = err.message;
+    else if (err instanceof AfilnetError) throw new TransientSyncError(err.message);
+    else throw err;
   } finally {
     await lock.release();
   }
+  // Recorded once the lock session is back in the pool: holding it while waiting for another
+  // connection could starve a pool whose every connection is held the same way.
+  if (refusal !== null) await abandonGroup(deps, runId, target.groupId, refusal);
 }
 
 /** Ends one group's part of a run as failed and clears its request, so a new one may be made. */

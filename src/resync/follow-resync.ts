@@ -15,6 +15,9 @@ export interface FollowOptions {
   signal?: AbortSignal;
 }
 
+/** How long a request may sit unclaimed before the follower says the daemon may be down. */
+const QUEUED_HINT_MS = 30_000;
+
 /** Bar position and length of a group's current phase. */
 function barOf(p: GroupProgress, expected: number): { value: number; total: number } {
   switch (p.phase) {
@@ -87,6 +90,8 @@ export async function followResync(
       : null;
   const bars = new Map<string, SingleBar>();
   const said = new Map<string, { line: string; at: number }>();
+  const since = Date.now();
+  let hinted = false;
   try {
     for (;;) {
       const run = await checkResyncProgress(pool, runId);
@@ -110,6 +115,13 @@ export async function followResync(
         if (last?.line === line || (samePhase && Date.now() - (last?.at ?? 0) < 5_000)) continue;
         opts.out.write(line);
         said.set(groupId, { line, at: Date.now() });
+      }
+      const waiting = run.groupIds.every((g) => (run.progress[g]?.phase ?? 'queued') === 'queued');
+      if (!hinted && waiting && !run.dryRun && Date.now() - since > QUEUED_HINT_MS) {
+        hinted = true;
+        const hint = `resync run ${runId}: no worker has taken it up yet; is the daemon running?\n`;
+        if (multi) multi.log(hint);
+        else if (!opts.quiet) opts.out.write(hint);
       }
       const finished = run.status !== 'planning' && run.status !== 'applying';
       if (finished || opts.signal?.aborted) return run;

@@ -6,7 +6,7 @@ import type { ApiCaller } from '../sync/api-caller.ts';
 import { correctState } from './correct-state.ts';
 import { bindDiff, diffStatements, INSERT_ITEMS_SQL, NAME_DELETE_ROWS_SQL } from './diff-sql.ts';
 import { countItems, patchGroupProgress, setGroupCounts } from './resync-store.ts';
-import type { KindCounts } from './resync-types.ts';
+import type { GroupProgress, KindCounts } from './resync-types.ts';
 import { stageRemoteContacts } from './stage-remote.ts';
 
 /** The remote group cannot be compared at all; retrying will not help. */
@@ -43,12 +43,29 @@ export interface GroupPlan {
 const DIFF_WORK_MEM = '128MB';
 
 /**
+ * Progress is for people watching, so it is skipped rather than waiting for a connection: a plan
+ * already holds two sessions (its worker's group lock and the resync lock), and plans that each
+ * waited for a third could hold every pooled connection and never free one.
+ */
+async function noteProgress(
+  pool: pg.Pool,
+  runId: string,
+  groupId: string,
+  patch: Partial<GroupProgress>,
+): Promise<void> {
+  const max = pool.options.max ?? 10;
+  if (pool.idleCount === 0 && pool.totalCount >= max) return;
+  await patchGroupProgress(pool, runId, groupId, patch);
+}
+
+/**
  * Reads one remote group through the shared rate budget (bulk priority), diffs it against the
  * database and stores the items, on `conn` — a session that holds the group's resync lock.
  * Reading, diffing, storing and (when applying) correcting the sync state happen in ONE
- * transaction: a crash at any point leaves no half-applied plan, and staged rows are never seen
- * by another session (staging is a temporary table). Columns are repaired first when applying, so the member diff compares
- * every field of the group and the worker never sends values to a column that is missing.
+ * transaction: a crash at any point leaves no half-applied plan, and the staged contacts (a
+ * temporary table) are never seen by another session. When applying, columns are repaired
+ * first — the group's reconcile has already run in this job — so the member diff compares every
+ * field, and the member loop never sends values to a column the remote group lacks.
  */
 export async function planGroup(
   deps: PlanDeps,
@@ -58,7 +75,7 @@ export async function planGroup(
   const { runId, groupId, remoteId, shape, apply } = group;
   const main = mainFieldOf(shape.type);
   const wanted = [...new Set([main, ...shape.fields])];
-  await patchGroupProgress(deps.pool, runId, groupId, { phase: 'reading', read: 0 });
+  await noteProgress(deps.pool, runId, groupId, { phase: 'reading', read: 0 });
 
   let columns = await deps.caller.call('getgroupcolumns', 'bulk', () =>
     deps.client.getgroupcolumns(remoteId),
@@ -92,10 +109,10 @@ export async function planGroup(
       stageRemoteContacts(conn, deps.client.streamContacts(remoteId), {
         mainField: main,
         fields: compared,
-        onRead: (n) => patchGroupProgress(deps.pool, runId, groupId, { read: n }),
+        onRead: (n) => noteProgress(deps.pool, runId, groupId, { read: n }),
       }),
     );
-    await patchGroupProgress(deps.pool, runId, groupId, { phase: 'diffing', read });
+    await noteProgress(deps.pool, runId, groupId, { phase: 'diffing', read });
     for (const sql of diffStatements(compared)) {
       const { text, values } = bindDiff(sql, { groupId, main, fields: compared });
       await conn.query(text, values);

@@ -34,8 +34,8 @@ function project(fields: Record<string, string>, names: readonly string[]): Reco
   const out: Record<string, string> = {};
   for (const name of names) {
     const value = fields[name];
-    if (value !== undefined && value !== '')
-      out[name] = value.includes('\0') ? value.replaceAll('\0', '') : value;
+    if (value === undefined || value === '') continue;
+    out[name] = value.includes('\0') ? value.replaceAll('\0', '') : value;
   }
   return out;
 }

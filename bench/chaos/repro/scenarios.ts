@@ -1,3 +1,8 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DaemonFleet } from '../daemon-fleet.ts';
 import { addMembers, type Kit } from './repro-kit.ts';
 
 /**
@@ -89,6 +94,62 @@ export const SCENARIOS: Scenario[] = [
         WHERE contact_id = 'c99'`);
       say(`remote: ${JSON.stringify(remote)}; state of c99: ${JSON.stringify(state)}`);
       return remote.length !== 1;
+    },
+  },
+  {
+    name: 'number-moves-to-new-contact',
+    what: 'a contact takes a new mobile and a new contact gets its old one, one transaction',
+    async run(kit, say) {
+      await addMembers(kit, [['c6', '34600000006', 'Fay']]);
+      await kit.drained();
+      await kit.sql(`BEGIN; UPDATE contacts SET mobile = '34600000066' WHERE id = 'c6';
+        INSERT INTO contacts (id, mobile, attributes) VALUES ('c7', '34600000006', '{"name":"Gus"}');
+        INSERT INTO group_members VALUES ('g', 'c7'); COMMIT;`);
+      await kit.drained();
+      const remote = await kit.remote();
+      say(`database: c6 34600000066 Fay, c7 34600000006 Gus; remote: ${JSON.stringify(remote)}`);
+      const has = (m: string, n: string) => remote.some(([, f]) => f.mobile === m && f.name === n);
+      return !(remote.length === 2 && has('34600000066', 'Fay') && has('34600000006', 'Gus'));
+    },
+  },
+  {
+    name: 'postgres-restart-during-run',
+    what: 'pg_ctl restart -m fast while a daemon process is syncing a group',
+    async run(kit, say) {
+      await kit.stopDaemon();
+      const dir = await mkdtemp(join(tmpdir(), 'afilnet-repro-logs-'));
+      const fleet = new DaemonFleet(1, kit.stack.daemonEnv, dir, Date.now());
+      try {
+        // Slow answers keep the group's run (and its advisory-lock connection) busy.
+        await kit.stack.emulator.setFaults({ latencyMs: 300 });
+        fleet.startAll();
+        const rows = Array.from({ length: 3_000 }, (_, i): [string, string, string] => [
+          `p${i}`,
+          `3461${String(i).padStart(7, '0')}`,
+          `P ${i}`,
+        ]);
+        await addMembers(kit, rows);
+        // Once the adds are through, 3,000 modifies at 300 ms each keep the run going for minutes.
+        for (let i = 0; i < 300; i++) {
+          const [row] = await kit.sql(`SELECT count(*)::int AS n FROM sync_member_state`);
+          if (Number(row?.n) >= rows.length) break;
+          await sleep(100);
+        }
+        await kit.sql(`UPDATE contacts SET attributes = '{"name":"Changed"}' WHERE id LIKE 'p%'`);
+        await sleep(3_000);
+        await kit.stack.postgres.restart();
+        await sleep(3_000);
+        say(`daemon exits on their own: ${JSON.stringify(fleet.unexpectedExits)}`);
+        const log = await readFile(join(dir, 'daemon-0.log'), 'utf8');
+        const cause = log
+          .split('\n')
+          .filter((l) => /Unhandled 'error'|^error: |at Client\./.test(l));
+        say(`daemon log: ${cause.slice(0, 3).join(' | ')}`);
+        return fleet.unexpectedExits.length > 0;
+      } finally {
+        await fleet.stopAll(5_000);
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   },
 ];

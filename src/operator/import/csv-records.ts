@@ -1,17 +1,15 @@
 import type { ContactInput } from './contact-record.ts';
 import { parseCsvFields, type CsvFieldState } from './csv-fields.ts';
+import type { CsvColumns } from './csv-plain-line.ts';
 import type { SourceLine } from './read-lines.ts';
 import { ImportFileError, MAX_RECORD_BYTES, type SourceRecord } from './source-record.ts';
 
 /** A quoted value may span lines, but not more than this many: beyond, the quote is unclosed. */
 const MAX_RECORD_LINES = 1_000;
 
-interface Header {
-  delimiter: string;
-  width: number;
-  id: number;
-  mobile: number;
-  email: number;
+export interface CsvHeader extends CsvColumns {
+  /** Every column by name, in file order. */
+  names: string[];
   attributes: [string, number][];
 }
 
@@ -30,7 +28,7 @@ function detectDelimiter(text: string): string {
   return best[1] > 0 ? best[0] : ',';
 }
 
-function parseHeader(line: SourceLine): Header {
+function parseHeader(line: SourceLine): CsvHeader {
   if (!line.utf8)
     throw new ImportFileError(`the CSV header (line ${line.line}) is not valid UTF-8`);
   const text = line.text.replace(/^\uFEFF/, '');
@@ -40,12 +38,13 @@ function parseHeader(line: SourceLine): Header {
     throw new ImportFileError(`the CSV header (line ${line.line}) is malformed`);
   }
   const names = state.fields.map((n) => n.trim());
-  const header: Header = {
+  const header: CsvHeader = {
     delimiter,
     width: names.length,
     id: -1,
     mobile: -1,
     email: -1,
+    names,
     attributes: [],
   };
   const seen = new Set<string>();
@@ -62,7 +61,15 @@ function parseHeader(line: SourceLine): Header {
   return header;
 }
 
-function toInput(header: Header, fields: string[]): ContactInput {
+/** One CSV record, parsed, as the fields it has (the same row in file order for staging). */
+export interface CsvRecord {
+  line: number;
+  raw: string;
+  fields: string[];
+  input: ContactInput;
+}
+
+function toInput(header: CsvHeader, fields: string[]): ContactInput {
   return {
     id: fields[header.id],
     mobile: header.mobile < 0 ? undefined : fields[header.mobile],
@@ -72,89 +79,87 @@ function toInput(header: Header, fields: string[]): ContactInput {
 }
 
 /**
- * Reads CSV records from lines (RFC 4180: quoted values may hold delimiters, doubled quotes and
- * line breaks; the first non-blank line is the header). A record that cannot be read is reported
- * with its first line number and the parse resumes at the next line, so one broken quote costs
- * one row rather than the rest of the file.
+ * Reads CSV records from lines pushed one at a time (RFC 4180: quoted values may hold
+ * delimiters, doubled quotes and line breaks; the first non-blank line is the header). A record
+ * that cannot be read is reported with its first line number and the parse resumes at the next
+ * line, so one broken quote costs one row rather than the rest of the file. Records and rejects
+ * collect in `out`, in line order, for the caller to take.
  */
-export async function* csvRecords(
-  batches: AsyncIterable<SourceLine[]>,
-): AsyncGenerator<SourceRecord[]> {
-  let header: Header | null = null;
-  let open: OpenRecord | null = null;
-  let out: SourceRecord[] = [];
+export class CsvRecordReader {
+  header: CsvHeader | null = null;
+  out: (CsvRecord | Extract<SourceRecord, { reason: string }>)[] = [];
+  private open: OpenRecord | null = null;
 
-  const emit = (lines: SourceLine[], fields: string[]) => {
-    const first = lines[0] as SourceLine;
-    const raw = lines.length === 1 ? first.text : lines.map((l) => l.text).join('\n');
-    const h = header as Header;
-    if (lines.some((l) => !l.utf8)) out.push({ line: first.line, raw, reason: 'not valid UTF-8' });
-    else if (fields.length !== h.width) {
-      out.push({
-        line: first.line,
-        raw,
-        reason: `expected ${h.width} columns, found ${fields.length}`,
-      });
-    } else out.push({ line: first.line, raw, input: toInput(h, fields) });
-  };
-  // An unclosed quote: report its first line, read the lines after it again as fresh records.
-  const abandon = () => {
-    const o = open as OpenRecord;
-    open = null;
-    const first = o.lines[0] as SourceLine;
-    out.push({
-      line: first.line,
-      raw: first.text,
-      reason: 'unclosed quote (or a record over 1 MB)',
-    });
-    feed(o.lines.slice(1));
-  };
-  const step = (l: SourceLine): void => {
-    if (header === null) {
-      if (l.text.trim() !== '') header = parseHeader(l);
+  /** Whether a quoted value is still open: the next line belongs to it. */
+  get inRecord(): boolean {
+    return this.open !== null;
+  }
+
+  push(l: SourceLine): void {
+    if (this.header === null) {
+      if (l.text.trim() !== '') this.header = parseHeader(l);
       return;
     }
+    const open = this.open;
     if (open !== null) {
       open.lines.push(l);
       open.chars += l.text.length + 1;
       if (l.oversize || open.chars > MAX_RECORD_BYTES || open.lines.length > MAX_RECORD_LINES) {
-        return abandon();
+        return this.abandon();
       }
       open.state.field += '\n';
-      const r = parseCsvFields(l.text, header.delimiter, open.state);
+      const r = parseCsvFields(l.text, this.header.delimiter, open.state);
       if (r === 'open') return;
-      const { lines, state } = open;
-      open = null;
-      if (r === 'done') return emit(lines, state.fields);
-      const first = lines[0] as SourceLine;
-      out.push({ line: first.line, raw: lines.map((x) => x.text).join('\n'), reason: r });
+      this.open = null;
+      if (r === 'done') return this.emit(open.lines, open.state.fields);
+      const first = open.lines[0] as SourceLine;
+      this.out.push({ line: first.line, raw: open.lines.map((x) => x.text).join('\n'), reason: r });
       return;
     }
     if (l.text.trim() === '') return;
     if (l.oversize) {
-      out.push({ line: l.line, raw: l.text, reason: 'line longer than 1 MB' });
+      this.out.push({ line: l.line, raw: l.text, reason: 'line longer than 1 MB' });
       return;
     }
     // Most rows have no quotes at all: split them without the state machine.
-    if (!l.text.includes('"')) return emit([l], l.text.split(header.delimiter));
+    if (!l.text.includes('"')) return this.emit([l], l.text.split(this.header.delimiter));
     const state: CsvFieldState = { fields: [], field: '', inQuotes: false };
-    const r = parseCsvFields(l.text, header.delimiter, state);
-    if (r === 'done') emit([l], state.fields);
-    else if (r === 'open') open = { lines: [l], state, chars: l.text.length };
-    else out.push({ line: l.line, raw: l.text, reason: r });
-  };
-  function feed(lines: SourceLine[]): void {
-    for (const l of lines) step(l);
+    const r = parseCsvFields(l.text, this.header.delimiter, state);
+    if (r === 'done') this.emit([l], state.fields);
+    else if (r === 'open') this.open = { lines: [l], state, chars: l.text.length };
+    else this.out.push({ line: l.line, raw: l.text, reason: r });
   }
 
-  for await (const batch of batches) {
-    feed(batch);
-    if (out.length > 0) {
-      yield out;
-      out = [];
+  /** At the end of the file: a quote still open is unclosed. */
+  end(): void {
+    while (this.open !== null) this.abandon();
+    if (this.header === null) {
+      throw new ImportFileError('the file is empty: a CSV needs a header line');
     }
   }
-  while (open !== null) abandon();
-  if (header === null) throw new ImportFileError('the file is empty: a CSV needs a header line');
-  if (out.length > 0) yield out;
+
+  private emit(lines: SourceLine[], fields: string[]): void {
+    const first = lines[0] as SourceLine;
+    const raw = lines.length === 1 ? first.text : lines.map((l) => l.text).join('\n');
+    const h = this.header as CsvHeader;
+    if (lines.some((l) => !l.utf8)) {
+      this.out.push({ line: first.line, raw, reason: 'not valid UTF-8' });
+    } else if (fields.length !== h.width) {
+      const reason = `expected ${h.width} columns, found ${fields.length}`;
+      this.out.push({ line: first.line, raw, reason });
+    } else this.out.push({ line: first.line, raw, fields, input: toInput(h, fields) });
+  }
+
+  // An unclosed quote: report its first line, read the lines after it again as fresh records.
+  private abandon(): void {
+    const o = this.open as OpenRecord;
+    this.open = null;
+    const first = o.lines[0] as SourceLine;
+    this.out.push({
+      line: first.line,
+      raw: first.text,
+      reason: 'unclosed quote (or a record over 1 MB)',
+    });
+    for (const l of o.lines.slice(1)) this.push(l);
+  }
 }

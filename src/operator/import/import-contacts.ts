@@ -7,19 +7,14 @@ import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { assertGroupsKnown } from '../unknown-group.ts';
-import { checkContact } from './contact-record.ts';
-import { csvRecords } from './csv-records.ts';
-import { ndjsonRecords } from './ndjson-records.ts';
-import { readLines } from './read-lines.ts';
+import { applyStaged } from './apply-staged.ts';
+import { CopyOut } from './copy-out.ts';
+import { IdHashes } from './id-hashes.ts';
+import { readLineBlocks } from './read-lines.ts';
 import { RejectReport } from './reject-report.ts';
-import { ImportFileError, MAX_RECORD_BYTES, type SourceRecord } from './source-record.ts';
-import {
-  applyStaged,
-  COPY_STAGING_SQL,
-  CREATE_STAGING_SQL,
-  encodeStagingRow,
-  STAGING_TABLE,
-} from './staging-table.ts';
+import { ImportFileError, MAX_RECORD_BYTES } from './source-record.ts';
+import { CsvStager, NdjsonStager, type RowStager } from './stage-rows.ts';
+import type { StagingTable } from './staging-table.ts';
 
 export type ImportFormat = 'csv' | 'ndjson';
 
@@ -75,20 +70,15 @@ export function importFormatOf(file: string, format?: ImportFormat): ImportForma
   );
 }
 
-/** Flushes COPY text in blocks: one write per row would cost more than the rows themselves. */
-const COPY_BLOCK_CHARS = 256 * 1024;
+/** A deep buffer lets the file be parsed while Postgres is still reading the previous blocks. */
 const COPY_BUFFER_BYTES = 4 * 1024 * 1024;
-
-async function writeBlock(copy: Writable, block: string): Promise<void> {
-  if (!copy.write(block)) await once(copy, 'drain');
-}
 
 /**
  * The CRM bulk path. Streams the file (never whole in memory) through COPY into a temporary
- * table, then upserts `contacts` (and with a group, `group_members`) in one transaction. Bad rows
- * go to the report while good rows are committed; a re-import of the same file changes nothing.
- * Throws ImportFileError when the file as a whole cannot be imported, UnknownGroupError for an
- * unknown group; in both cases nothing is written to the database.
+ * table, then upserts `contacts` (and with a group, `group_members`), all in one transaction.
+ * Bad rows go to the report while good rows are committed; a re-import of the same file changes
+ * nothing. Throws ImportFileError when the file as a whole cannot be imported, UnknownGroupError
+ * for an unknown group; in both cases nothing is written to the database.
  */
 export async function importContacts(
   deps: { pool: pg.Pool },
@@ -110,74 +100,90 @@ export async function importContacts(
       'the report path is the file being imported: choose another --report',
     );
   }
-  let read = 0;
   let lastProgress = 0;
 
   const client = await deps.pool.connect();
   let broken: Error | undefined;
   const input = createReadStream(opts.file, { highWaterMark: 1 << 20 });
-  const lines = readLines(input, MAX_RECORD_BYTES);
-  const records: AsyncIterable<SourceRecord[]> =
-    format === 'csv' ? csvRecords(lines) : ndjsonRecords(lines);
+  const out = new CopyOut();
+  const ids = new IdHashes();
+  const stager: RowStager =
+    format === 'csv' ? new CsvStager(out, ids) : new NdjsonStager(out, ids);
   const report = new RejectReport(reportPath);
   const progress = (phase: ImportProgress['phase']) =>
     opts.onProgress?.({
       phase,
       bytesRead: input.bytesRead,
       totalBytes,
-      read,
+      read: stager.read,
       rejected: report.count,
     });
+  const reportRejects = async () => {
+    for (const r of stager.rejects) await report.add(r.line, r.reason, r.raw);
+    stager.rejects = [];
+  };
   try {
     await report.ready();
-    await client.query(CREATE_STAGING_SQL);
-    // A deep buffer lets the file be parsed while Postgres is still reading the previous blocks.
-    const copy = client.query(copyFrom(COPY_STAGING_SQL, { highWaterMark: COPY_BUFFER_BYTES }));
-    // Without a listener a server-side COPY error would be an uncaught 'error' event; drain and
-    // finished() report it instead.
-    copy.on('error', () => undefined);
+    // One transaction from the staging table to the commit: the table goes with it, and a
+    // failure anywhere leaves nothing behind.
+    await client.query('BEGIN');
+    let copy: Writable | null = null;
+    let maybeDuplicates = true;
+    const startCopy = async (staging: StagingTable) => {
+      await client.query(staging.create);
+      const stream = client.query(copyFrom(staging.copy, { highWaterMark: COPY_BUFFER_BYTES }));
+      // Without a listener a server-side COPY error would be an uncaught 'error' event; drain
+      // and finished() report it instead.
+      stream.on('error', () => undefined);
+      return stream;
+    };
+    const send = async (stream: Writable, blocks: Buffer[]) => {
+      for (const b of blocks) if (!stream.write(b)) await once(stream, 'drain');
+    };
     try {
-      let block = '';
-      for await (const batch of records) {
-        for (const rec of batch) {
-          read += 1;
-          if ('reason' in rec) {
-            await report.add(rec.line, rec.reason, rec.raw);
-            continue;
-          }
-          const checked = checkContact(rec.input);
-          if (!checked.ok) await report.add(rec.line, checked.reason, rec.raw);
-          else block += encodeStagingRow(rec.line, checked.record);
-        }
-        if (block.length >= COPY_BLOCK_CHARS) {
-          await writeBlock(copy, block);
-          block = '';
-        }
+      for await (const block of readLineBlocks(input, MAX_RECORD_BYTES)) {
+        stager.push(block);
+        await reportRejects();
+        // The CSV table's columns are known from the header, in the first block.
+        if (copy === null && stager.staging !== null) copy = await startCopy(stager.staging);
+        if (copy !== null) await send(copy, out.take());
         if (performance.now() - lastProgress >= (opts.progressEveryMs ?? 500)) {
           lastProgress = performance.now();
           progress('reading');
         }
       }
-      if (block.length > 0) await writeBlock(copy, block);
+      stager.end();
+      await reportRejects();
+      const staging = stager.staging as StagingTable;
+      copy ??= await startCopy(staging);
+      await send(copy, out.take(true));
       copy.end();
+      // Sorting the id hashes takes a moment: while Postgres finishes the COPY.
+      maybeDuplicates = ids.maybeDuplicates();
       await finished(copy);
     } catch (err) {
       // Aborts the COPY (the server discards it); the file's error is the one worth reporting.
-      copy.destroy();
+      copy?.destroy();
       throw err;
     }
-    await client.query(`ANALYZE ${STAGING_TABLE}`);
     progress('applying');
-    const counts = await applyStaged(client, groupId);
-    await client.query(`DROP TABLE ${STAGING_TABLE}`);
+    const staged = stager.read - report.count;
+    const counts = await applyStaged(client, {
+      source: (stager.staging as StagingTable).source,
+      groupId,
+      maybeDuplicates,
+      staged,
+    });
+    const tc = performance.now();
+    await client.query('COMMIT');
+    if (process.env.IMPORT_DEBUG) console.error('TMPDBG apply', ((tc - started) / 1000).toFixed(2), 'commit', ((performance.now() - tc) / 1000).toFixed(2));
     await report.close();
     const seconds = (performance.now() - started) / 1000;
-    const staged = read - report.count;
     return {
       file: opts.file,
       format,
       groupId,
-      read,
+      read: stager.read,
       imported: counts.inserted + counts.updated,
       inserted: counts.inserted,
       updated: counts.updated,
@@ -187,10 +193,10 @@ export async function importContacts(
       membersAdded: counts.membersAdded,
       reportPath: report.path,
       seconds: Math.round(seconds * 1000) / 1000,
-      rowsPerSecond: Math.round(read / Math.max(seconds, 0.001)),
+      rowsPerSecond: Math.round(stager.read / Math.max(seconds, 0.001)),
     };
   } catch (err) {
-    // A connection that failed mid-COPY or still holds the staging table is not reused.
+    // A connection that failed mid-COPY or mid-transaction is not reused.
     broken = err instanceof Error ? err : new Error(String(err));
     input.destroy();
     await report.close().catch(() => undefined);

@@ -24,30 +24,18 @@ function toInput(value: unknown): ContactInput | string {
   return { id: value.id, mobile: value.mobile, email: value.email, attributes };
 }
 
-/** Reads NDJSON records from lines; blank lines are skipped, each bad line is one reject. */
-export async function* ndjsonRecords(
-  batches: AsyncIterable<SourceLine[]>,
-): AsyncGenerator<SourceRecord[]> {
-  for await (const batch of batches) {
-    const out: SourceRecord[] = [];
-    for (const l of batch) {
-      const reject = (reason: string) => out.push({ line: l.line, raw: l.text, reason });
-      if (l.oversize) reject('line longer than 1 MB');
-      else if (!l.utf8) reject('not valid UTF-8');
-      else if (l.text.trim() === '') continue;
-      else {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(l.line === 1 ? l.text.replace(/^\uFEFF/, '') : l.text);
-        } catch (err) {
-          reject(`not valid JSON (${err instanceof Error ? err.message : String(err)})`);
-          continue;
-        }
-        const input = toInput(parsed);
-        if (typeof input === 'string') reject(input);
-        else out.push({ line: l.line, raw: l.text, input });
-      }
-    }
-    if (out.length > 0) yield out;
+/** Reads one NDJSON line: null for a blank line (skipped), else the record or why it is bad. */
+export function ndjsonRecord(l: SourceLine): SourceRecord | null {
+  const reject = (reason: string) => ({ line: l.line, raw: l.text, reason });
+  if (l.oversize) return reject('line longer than 1 MB');
+  if (!l.utf8) return reject('not valid UTF-8');
+  if (l.text.trim() === '') return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(l.line === 1 ? l.text.replace(/^\uFEFF/, '') : l.text);
+  } catch (err) {
+    return reject(`not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
+  const input = toInput(parsed);
+  return typeof input === 'string' ? reject(input) : { line: l.line, raw: l.text, input };
 }
