@@ -184,3 +184,22 @@ export async function mainValuesHeldByOthers(
   );
   return new Map(res.rows.map((r) => [r.contact_id, { holder: r.holder, departing: r.departing }]));
 }
+
+/**
+ * Records remote ids learnt from a read of the whole group for members synced without one (the
+ * API answered an add without ids), so their next modify or delete needs no read of its own.
+ */
+export async function learnRemoteIds(
+  pool: pg.Pool,
+  groupId: string,
+  pairs: { main: string; idcontact: string }[],
+): Promise<void> {
+  if (pairs.length === 0) return;
+  await pool.query(
+    `UPDATE sync_member_state s SET remote_id = x.idcontact
+     FROM unnest($2::text[], $3::text[]) AS x(main, idcontact)
+     WHERE s.group_id = $1 AND s.remote_id IS NULL AND NOT s.uncertain
+       AND s.synced_fields IS NOT NULL AND s.main_value = x.main`,
+    [groupId, pairs.map((p) => p.main), pairs.map((p) => p.idcontact)],
+  );
+}

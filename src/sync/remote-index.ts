@@ -19,6 +19,8 @@ export class RemoteIndex {
     private readonly caller: ApiCaller,
     private readonly remoteGroupId: string,
     private readonly mainField: string,
+    /** Told every unambiguous (main value → id) pair read, so later runs need no read. */
+    private readonly learn?: (pairs: { main: string; idcontact: string }[]) => Promise<void>,
   ) {}
 
   /** Every remote contact holding this main value (more than one means remote duplicates). */
@@ -51,6 +53,14 @@ export class RemoteIndex {
         else map.set(main, [contact]);
       }
     });
+    if (this.learn) {
+      const pairs: { main: string; idcontact: string }[] = [];
+      for (const [main, entries] of map) {
+        if (entries.length === 1)
+          pairs.push({ main, idcontact: (entries[0] as RemoteEntry).idcontact });
+      }
+      await this.learn(pairs);
+    }
     return map;
   }
 }

@@ -10,7 +10,7 @@ import {
   patchGroupState,
   type GroupSnapshot,
 } from './group-state-store.ts';
-import { loadDirtyMembers } from './member-store.ts';
+import { learnRemoteIds, loadDirtyMembers } from './member-store.ts';
 import { RemoteIndex } from './remote-index.ts';
 import { syncGroupMembers, type MemberSyncDeps } from './sync-group-members.ts';
 
@@ -45,7 +45,9 @@ export async function syncGroup(deps: GroupSyncDeps, groupId: string): Promise<G
   const main = mainFieldOf(reconciled.shape.type);
   const target = {
     ...reconciled,
-    index: new RemoteIndex(deps.client, deps.caller, reconciled.remoteId, main),
+    index: new RemoteIndex(deps.client, deps.caller, reconciled.remoteId, main, (pairs) =>
+      learnRemoteIds(deps.pool, groupId, pairs),
+    ),
   };
   await applyPendingResync(deps, target);
 
