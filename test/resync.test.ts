@@ -15,7 +15,6 @@ import { RateBudget } from '../src/sync/rate-budget.ts';
 import {
   compareWithEmulator,
   createHarness,
-  emulatorCalls,
   emulatorState,
   waitFor,
   type Harness,
