@@ -40,6 +40,13 @@ const FAULTS_OFF = {
   latencyMs: 0,
 };
 const MAX_FIELD_LENGTH = 255; // the daemon's default
+const GROUP_METHODS = new Set([
+  'creategroup',
+  'addcolumntogroup',
+  'deletecolumnfromgroup',
+  'deletegroup',
+  'assigncountrytogroup',
+]);
 
 const t0 = Date.now();
 const say = (line: string): void =>
@@ -170,6 +177,7 @@ async function main(): Promise<number> {
       operatorActions: operator.actions.length,
       converged: convergence.converged && empty,
       convergeMs: convergence.ms,
+      drainedMs: convergence.drainedMs,
       check,
     };
     printSummary(summary, say);
@@ -189,6 +197,10 @@ async function main(): Promise<number> {
       },
       operator: operator.actions,
       emulatorCalls: await stack.emulator.calls(),
+      // Group-level calls in time (ms since the start), next to the events' times above.
+      groupCalls: (await stack.emulator.requests())
+        .filter((c) => c.method !== null && GROUP_METHODS.has(c.method))
+        .map((c) => ({ at: Math.round(c.at - t0), method: c.method, outcome: c.outcome })),
       convergence: { ...convergence, last: undefined, finalBacklog },
       check,
       evidence,

@@ -1,11 +1,5 @@
 import type { LoggedCall } from '../src/emulator/index.ts';
-import {
-  callsBetween,
-  emulatorCalls,
-  insertGroups,
-  setFaults,
-    withRig,
-} from './bench-daemon.ts';
+import { callsBetween, emulatorCalls, insertGroups, setFaults, withRig } from './bench-daemon.ts';
 import { nowMs, round, type BenchStores } from './bench-env.ts';
 
 export interface DrainResult {

@@ -1,7 +1,9 @@
 /**
  * Import benchmark (`npm run bench:import -- [--rows N] [--runs N]`): rows/s of `afilnet-sync
  * import` against a plain COPY of the same CSV into a bare table, measured side by side in one
- * throwaway database, and of a re-import where nothing changed. Not a test: it prints figures and
+ * throwaway database, and of a re-import where nothing changed. For scale it also times a COPY
+ * of the finished rows straight into `contacts`: what any import pays to write a logged table
+ * with its primary key, before reading or checking anything. Not a test: it prints figures and
  * writes them to bench/results/import-<timestamp>.json.
  *
  * Env: DATABASE_URL (a role that may CREATE DATABASE).
@@ -51,6 +53,23 @@ async function writeCsv(path: string, rows: number): Promise<number> {
   return (await stat(path)).size;
 }
 
+/** The same contacts as COPY text rows in `contacts`' own shape (id, mobile, email, attributes). */
+async function writeContactRows(path: string, rows: number): Promise<void> {
+  const out = createWriteStream(path);
+  let block = '';
+  for (let i = 1; i <= rows; i++) {
+    const email = i % 10 === 0 ? '\\N' : `user${i}@example.com`;
+    const attributes = JSON.stringify({ name: `Name ${i}`, city: `Town ${i % 500}, Province` });
+    block += `crm-${i}\t346${String(i).padStart(8, '0')}\t${email}\t${attributes}\n`;
+    if (block.length > 1 << 20) {
+      if (!out.write(block)) await once(out, 'drain');
+      block = '';
+    }
+  }
+  out.end(block);
+  await once(out, 'finish');
+}
+
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t = performance.now();
   await fn();
@@ -91,12 +110,26 @@ async function plainCopy(pool: pg.Pool, file: string): Promise<void> {
   }
 }
 
+async function copyIntoContacts(pool: pg.Pool, file: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await pipeline(
+      createReadStream(file, { highWaterMark: 1 << 20 }),
+      client.query(copyFrom('COPY contacts (id, mobile, email, attributes) FROM STDIN')),
+    );
+  } finally {
+    client.release();
+  }
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'afilnet-bench-import-'));
   const file = join(dir, 'contacts.csv');
+  const rowsFile = join(dir, 'contacts.copy');
   try {
     process.stdout.write(`writing ${ROWS} rows… `);
     const bytes = await writeCsv(file, ROWS);
+    await writeContactRows(rowsFile, ROWS);
     process.stdout.write(`${(bytes / 1e6).toFixed(1)} MB\n`);
     const figures = await withThrowawayDatabase(DATABASE_URL, async (url) => {
       await migrate(url);
@@ -109,6 +142,7 @@ async function main(): Promise<void> {
         const firstReading: number[] = [];
         const again: number[] = [];
         const againReading: number[] = [];
+        const direct: number[] = [];
         for (let run = 0; run < RUNS; run++) {
           // Each import run starts from empty contacts; COPY right before it, on the same state.
           await pool.query('DELETE FROM contacts');
@@ -120,10 +154,13 @@ async function main(): Promise<void> {
           firstReading.push(a.reading);
           again.push(b.total);
           againReading.push(b.reading);
+          await pool.query('DELETE FROM contacts');
+          await pool.query('VACUUM contacts');
+          direct.push(await timed(() => copyIntoContacts(pool, rowsFile)));
           process.stdout.write(
             `run ${run + 1}: COPY ${copy.at(-1)?.toFixed(2)} s, import ${a.total.toFixed(2)} s ` +
               `(reading ${a.reading.toFixed(2)} s), re-import ${b.total.toFixed(2)} s ` +
-              `(reading ${b.reading.toFixed(2)} s)\n`,
+              `(reading ${b.reading.toFixed(2)} s), COPY into contacts ${direct.at(-1)?.toFixed(2)} s\n`,
           );
         }
         const version =
@@ -135,6 +172,7 @@ async function main(): Promise<void> {
           firstReading: median(firstReading),
           again: median(again),
           againReading: median(againReading),
+          direct: median(direct),
           version,
         };
       } finally {
@@ -157,7 +195,9 @@ async function main(): Promise<void> {
         readingSeconds: figures.againReading,
         rowsPerSecond: rate(figures.again),
       },
+      copyIntoContacts: { seconds: figures.direct, rowsPerSecond: rate(figures.direct) },
       importVsCopy: Math.round((figures.copy / figures.first) * 1000) / 1000,
+      importVsCopyIntoContacts: Math.round((figures.direct / figures.first) * 1000) / 1000,
       environment: { node: process.version, postgres: figures.version, cpus: cpus().length },
       at: new Date().toISOString(),
     };
@@ -165,7 +205,9 @@ async function main(): Promise<void> {
       `\nplain COPY into a bare table: ${result.plainCopy.rowsPerSecond} rows/s\n` +
         `import (new contacts):        ${result.import.rowsPerSecond} rows/s\n` +
         `re-import (nothing changed):  ${result.reimportUnchanged.rowsPerSecond} rows/s\n` +
-        `import / plain COPY:          ${result.importVsCopy} (1 = as fast as a bare COPY)\n`,
+        `COPY into contacts:           ${result.copyIntoContacts.rowsPerSecond} rows/s (no reading, no checks)\n` +
+        `import / plain COPY:          ${result.importVsCopy} (1 = as fast as a bare COPY)\n` +
+        `import / COPY into contacts:  ${result.importVsCopyIntoContacts}\n`,
     );
     const resultsDir = join(import.meta.dirname, 'results');
     await mkdir(resultsDir, { recursive: true });

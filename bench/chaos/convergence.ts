@@ -25,6 +25,8 @@ export interface Convergence {
   converged: boolean;
   /** From the call to the first moment the backlog was empty and the check found nothing. */
   ms: number;
+  /** From the call to the first moment nothing was left to sync (null: never). */
+  drainedMs: number | null;
   checks: number;
   backlog: Backlog;
   last: CheckResult | null;
@@ -51,17 +53,19 @@ export async function awaitConvergence(
   let last: CheckResult | null = null;
   let b: Backlog = { outbox: -1, dirty: -1, dirtyGroups: -1 };
   let lastLog = 0;
+  let drainedMs: number | null = null;
   // Nothing left to sync yet the check keeps failing the same way: it will not converge.
   let stuck: { since: number; problems: number } | null = null;
   while (Date.now() - started < opts.timeoutMs) {
     await operator.tend();
     b = await backlog(pool).catch(() => b);
     if (isEmpty(b)) {
+      drainedMs ??= Date.now() - started;
       last = await checkConvergence(pool, await emulator.state(), opts);
       checks++;
       const problems = failing(last);
       if (problems === 0) {
-        return { converged: true, ms: Date.now() - started, checks, backlog: b, last };
+        return { converged: true, ms: Date.now() - started, drainedMs, checks, backlog: b, last };
       }
       const same = stuck !== null && stuck.problems === problems;
       if (!same) stuck = { since: Date.now(), problems };
@@ -76,5 +80,5 @@ export async function awaitConvergence(
     }
     await sleep(isEmpty(b) ? 2_000 : 1_000);
   }
-  return { converged: false, ms: Date.now() - started, checks, backlog: b, last };
+  return { converged: false, ms: Date.now() - started, drainedMs, checks, backlog: b, last };
 }

@@ -25,6 +25,8 @@ export interface EmulatorProcess {
   url: string;
   setFaults(faults: FaultSettings): Promise<void>;
   state(): Promise<RemoteGroup[]>;
+  /** The emulator's log of the last 100,000 calls (method names and outcomes, no parameters). */
+  requests(): Promise<{ at: number; method: string | null; outcome: string }[]>;
   calls(): Promise<{
     total: number;
     byMethod: Record<string, number>;
@@ -83,6 +85,7 @@ export async function startEmulatorProcess(): Promise<EmulatorProcess> {
     },
     state: async () => (await json<{ groups: RemoteGroup[] }>('/__emulator/state')).groups,
     calls: () => json('/__emulator/calls'),
+    requests: () => json('/__emulator/requests'),
     stop: () => stopChild(child),
   };
 }

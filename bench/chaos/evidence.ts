@@ -39,12 +39,32 @@ export async function gatherEvidence(pool: pg.Pool, check: CheckResult): Promise
         'SELECT contact_id, seq, bulk, marked_at FROM sync_dirty WHERE group_id = $1 AND contact_id = $2',
         [ex.group, ex.contact ?? null],
       );
+      // Contacts that ever held the main value too (a remote contact nobody accounts for).
+      const holders = await pool.query<{ contact_id: string }>(
+        `SELECT DISTINCT contact_id FROM chaos_history
+         WHERE detail->>'mobile' = $1 OR detail->>'email' = $1`,
+        [ex.main ?? null],
+      );
+      const ids = [
+        ...new Set([
+          ...contacts.rows.map((c: { id: string }) => c.id),
+          ...holders.rows.map((h) => h.contact_id),
+        ]),
+      ];
+      const history = await pool.query(
+        `SELECT to_char(at, 'HH24:MI:SS.MS') AS at, xid::text, op, group_id, contact_id, detail
+         FROM chaos_history WHERE contact_id = ANY($1) AND (group_id IS NULL OR group_id = $2)
+         ORDER BY id DESC LIMIT 40`,
+        [ids, ex.group],
+      );
       out.push({
         kind,
         example: ex,
         states: states.rows,
         contacts: contacts.rows,
         dirty: dirty.rows,
+        // Newest first: what the writers committed for these contacts in this group.
+        history: history.rows,
       });
     }
   }

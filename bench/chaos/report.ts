@@ -10,6 +10,8 @@ export interface SoakSummary {
   operatorActions: number;
   converged: boolean;
   convergeMs: number;
+  /** Until nothing was left to sync, whatever the check said (null: never). */
+  drainedMs: number | null;
   check: CheckResult | null;
 }
 
@@ -24,6 +26,8 @@ export function printSummary(s: SoakSummary, say: (line: string) => void): void 
   say(`daemon SIGKILLs     ${s.kills} (unexpected exits: ${s.unexpectedExits})`);
   say(`restarts            Redis ${s.redisRestarts}, Postgres ${s.postgresRestarts}`);
   say(`operator actions    ${s.operatorActions}`);
+  const drained = s.drainedMs === null ? 'never' : `${(s.drainedMs / 1000).toFixed(1)} s`;
+  say(`backlog empty after ${drained} (faults off, writers stopped)`);
   say(
     `converged           ${s.converged ? `yes, in ${(s.convergeMs / 1000).toFixed(1)} s` : `NO (gave up after ${(s.convergeMs / 1000).toFixed(1)} s)`}`,
   );

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate.ts';
+import { HISTORY_DDL } from './history.ts';
 import { BAD_RECORDS_DDL } from './workload-context.ts';
 import { startEmulatorProcess, type EmulatorProcess } from './emulator-process.ts';
 import { startSoakPostgres, type SoakPostgres } from './own-postgres.ts';
@@ -44,7 +45,7 @@ export async function startStack(opts: { aof: boolean }): Promise<Stack> {
     await migrate(postgres.url);
     const setup = new pg.Client({ connectionString: postgres.url });
     await setup.connect();
-    await setup.query(BAD_RECORDS_DDL).finally(() => setup.end());
+    await setup.query(`${BAD_RECORDS_DDL}; ${HISTORY_DDL}`).finally(() => setup.end());
     const pool = new pg.Pool({
       connectionString: postgres.url,
       max: 12,

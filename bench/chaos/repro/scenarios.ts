@@ -113,6 +113,70 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'column-added-before-group-marked',
+    what: 'a member syncs after a column was added to the row but before the relay marked the group',
+    async run(kit, say) {
+      await addMembers(kit, [['c8', '34600000008', 'Hal']]);
+      await kit.drained();
+      await kit.stopDaemon();
+      await kit.sql(`UPDATE groups SET fields = '{mobile,name,tier}' WHERE id = 'g'`);
+      // Widens the window the relay normally closes in milliseconds: its claim of the group row.
+      const held = await kit.sql(`DELETE FROM sync_outbox WHERE kind = 'group' RETURNING group_id`);
+      await kit.sql(
+        `UPDATE contacts SET attributes = '{"name":"Hal","tier":"gold"}' WHERE id = 'c8'`,
+      );
+      await kit.startDaemon();
+      await kit.drained();
+      await kit.sql(`INSERT INTO sync_outbox (kind, group_id) SELECT 'group', unnest($1::text[])`, [
+        held.map((r) => r.group_id),
+      ]);
+      await kit.drained();
+      const remote = await kit.remote();
+      const [state] = await kit.sql(
+        `SELECT synced_fields FROM sync_member_state WHERE contact_id = 'c8'`,
+      );
+      say(
+        `database tier: gold; remote: ${JSON.stringify(remote)}; memory: ${JSON.stringify(state)}`,
+      );
+      return remote[0]?.[1].tier !== 'gold';
+    },
+  },
+  {
+    name: 'sigkill-mid-chunk-then-rejoin',
+    what: 'a daemon SIGKILLed while deleting a chunk of members; they are added back before the retry',
+    async run(kit, say) {
+      await kit.stopDaemon();
+      const dir = await mkdtemp(join(tmpdir(), 'afilnet-repro-logs-'));
+      const fleet = new DaemonFleet(1, kit.stack.daemonEnv, dir, Date.now());
+      try {
+        fleet.startAll();
+        const rows = Array.from({ length: 200 }, (_, i): [string, string, string] => [
+          `k${i}`,
+          `3462${String(i).padStart(7, '0')}`,
+          `K ${i}`,
+        ]);
+        await addMembers(kit, rows);
+        await kit.drained();
+        // Slow answers: the chunk's 200 deletes take seconds, its state is written at the end.
+        await kit.stack.emulator.setFaults({ latencyMs: 100 });
+        const before = await kit.calls('deletecontact');
+        await kit.sql(`DELETE FROM group_members WHERE contact_id LIKE 'k%'`);
+        await kit.calledMore('deletecontact', before + 60);
+        await fleet.killRandom(); // started again at once
+        await kit.stack.emulator.setFaults({ latencyMs: 0 });
+        await kit.sql(`INSERT INTO group_members SELECT 'g', id FROM contacts WHERE id LIKE 'k%'`);
+        await kit.drained();
+        const remote = await kit.remote();
+        say(`deletes applied before the kill: ${(await kit.calls('deletecontact')) - before}`);
+        say(`members in the database: 200; remote: ${remote.length}`);
+        return remote.length !== 200;
+      } finally {
+        await fleet.stopAll(5_000);
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  },
+  {
     name: 'postgres-restart-during-run',
     what: 'pg_ctl restart -m fast while a daemon process is syncing a group',
     async run(kit, say) {

@@ -1,20 +1,12 @@
-import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { assertGroupsKnown } from '../unknown-group.ts';
 import { applyStaged } from './apply-staged.ts';
-import { CopyOut } from './copy-out.ts';
-import { IdHashes } from './id-hashes.ts';
-import { readLineBlocks } from './read-lines.ts';
 import { RejectReport } from './reject-report.ts';
-import { ImportFileError, MAX_RECORD_BYTES } from './source-record.ts';
-import { CsvStager, NdjsonStager, type RowStager } from './stage-rows.ts';
-import type { StagingTable } from './staging-table.ts';
+import { ImportFileError } from './source-record.ts';
+import { stageFile } from './stage-file.ts';
 
 export type ImportFormat = 'csv' | 'ndjson';
 
@@ -70,9 +62,6 @@ export function importFormatOf(file: string, format?: ImportFormat): ImportForma
   );
 }
 
-/** A deep buffer lets the file be parsed while Postgres is still reading the previous blocks. */
-const COPY_BUFFER_BYTES = 4 * 1024 * 1024;
-
 /**
  * The CRM bulk path. Streams the file (never whole in memory) through COPY into a temporary
  * table, then upserts `contacts` (and with a group, `group_members`), all in one transaction.
@@ -101,99 +90,59 @@ export async function importContacts(
     );
   }
   let lastProgress = 0;
+  let read = 0;
 
   const client = await deps.pool.connect();
   let broken: Error | undefined;
   const input = createReadStream(opts.file, { highWaterMark: 1 << 20 });
-  const out = new CopyOut();
-  const ids = new IdHashes();
-  const stager: RowStager =
-    format === 'csv' ? new CsvStager(out, ids) : new NdjsonStager(out, ids);
   const report = new RejectReport(reportPath);
   const progress = (phase: ImportProgress['phase']) =>
     opts.onProgress?.({
       phase,
       bytesRead: input.bytesRead,
       totalBytes,
-      read: stager.read,
+      read,
       rejected: report.count,
     });
-  const reportRejects = async () => {
-    for (const r of stager.rejects) await report.add(r.line, r.reason, r.raw);
-    stager.rejects = [];
-  };
   try {
     await report.ready();
     // One transaction from the staging table to the commit: the table goes with it, and a
     // failure anywhere leaves nothing behind.
     await client.query('BEGIN');
-    let copy: Writable | null = null;
-    let maybeDuplicates = true;
-    const startCopy = async (staging: StagingTable) => {
-      await client.query(staging.create);
-      const stream = client.query(copyFrom(staging.copy, { highWaterMark: COPY_BUFFER_BYTES }));
-      // Without a listener a server-side COPY error would be an uncaught 'error' event; drain
-      // and finished() report it instead.
-      stream.on('error', () => undefined);
-      return stream;
-    };
-    const send = async (stream: Writable, blocks: Buffer[]) => {
-      for (const b of blocks) if (!stream.write(b)) await once(stream, 'drain');
-    };
-    try {
-      for await (const block of readLineBlocks(input, MAX_RECORD_BYTES)) {
-        stager.push(block);
-        await reportRejects();
-        // The CSV table's columns are known from the header, in the first block.
-        if (copy === null && stager.staging !== null) copy = await startCopy(stager.staging);
-        if (copy !== null) await send(copy, out.take());
-        if (performance.now() - lastProgress >= (opts.progressEveryMs ?? 500)) {
-          lastProgress = performance.now();
-          progress('reading');
-        }
+    const staged = await stageFile(client, input, format, report, (n) => {
+      read = n;
+      if (performance.now() - lastProgress >= (opts.progressEveryMs ?? 500)) {
+        lastProgress = performance.now();
+        progress('reading');
       }
-      stager.end();
-      await reportRejects();
-      const staging = stager.staging as StagingTable;
-      copy ??= await startCopy(staging);
-      await send(copy, out.take(true));
-      copy.end();
-      // Sorting the id hashes takes a moment: while Postgres finishes the COPY.
-      maybeDuplicates = ids.maybeDuplicates();
-      await finished(copy);
-    } catch (err) {
-      // Aborts the COPY (the server discards it); the file's error is the one worth reporting.
-      copy?.destroy();
-      throw err;
-    }
-    progress('applying');
-    const staged = stager.read - report.count;
-    const counts = await applyStaged(client, {
-      source: (stager.staging as StagingTable).source,
-      groupId,
-      maybeDuplicates,
-      staged,
     });
-    const tc = performance.now();
+    read = staged.read;
+    progress('applying');
+    const good = read - report.count;
+    const counts = await applyStaged(client, {
+      source: staged.staging.source,
+      groupId,
+      maybeDuplicates: staged.maybeDuplicates,
+      staged: good,
+    });
     await client.query('COMMIT');
-    if (process.env.IMPORT_DEBUG) console.error('TMPDBG apply', ((tc - started) / 1000).toFixed(2), 'commit', ((performance.now() - tc) / 1000).toFixed(2));
     await report.close();
     const seconds = (performance.now() - started) / 1000;
     return {
       file: opts.file,
       format,
       groupId,
-      read: stager.read,
+      read,
       imported: counts.inserted + counts.updated,
       inserted: counts.inserted,
       updated: counts.updated,
       unchanged: counts.distinctIds - counts.inserted - counts.updated,
-      duplicates: staged - counts.distinctIds,
+      duplicates: good - counts.distinctIds,
       rejected: report.count,
       membersAdded: counts.membersAdded,
       reportPath: report.path,
       seconds: Math.round(seconds * 1000) / 1000,
-      rowsPerSecond: Math.round(stager.read / Math.max(seconds, 0.001)),
+      rowsPerSecond: Math.round(read / Math.max(seconds, 0.001)),
     };
   } catch (err) {
     // A connection that failed mid-COPY or mid-transaction is not reused.

@@ -79,7 +79,10 @@ export async function* readLineBlocks(
   const hold = (piece: Buffer) => {
     if (cut !== null) return;
     if (pendingBytes + piece.length > maxBytes) {
-      cut = Buffer.concat([...pending, piece], Math.min(OVERSIZE_HEAD, pendingBytes + piece.length));
+      cut = Buffer.concat(
+        [...pending, piece],
+        Math.min(OVERSIZE_HEAD, pendingBytes + piece.length),
+      );
       pending = [];
       pendingBytes = 0;
       return;
@@ -128,11 +131,16 @@ export function blockLines(block: LineBlock, firstLine: number, maxBytes: number
   if (utf8 && bytes.length <= maxBytes) {
     for (const text of bytes.toString('utf8').split('\n')) {
       const stop = text.length > 0 && text.charCodeAt(text.length - 1) === CR;
-      out.push({ line: line++, text: stop ? text.slice(0, -1) : text, utf8: true, oversize: false });
+      out.push({
+        line: line++,
+        text: stop ? text.slice(0, -1) : text,
+        utf8: true,
+        oversize: false,
+      });
     }
     return out;
   }
-  for (let start = 0; ; ) {
+  for (let start = 0; ;) {
     const nl = bytes.indexOf(LF, start);
     const end = nl === -1 ? bytes.length : nl;
     out.push(decodeLine(bytes, start, end, line++, utf8, maxBytes));

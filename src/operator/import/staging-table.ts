@@ -98,7 +98,9 @@ export function csvStaging(header: CsvHeader): StagingTable {
     create: `${dropFirst}
 CREATE TEMP TABLE ${STAGING_TABLE} (line bigint NOT NULL, ${columns.join(', ')}) ON COMMIT DROP`,
     copy: `COPY ${STAGING_TABLE} FROM STDIN`,
-    source: (from = STAGING_TABLE) => `SELECT line, ${col(header.id)} AS id, ${main(header.mobile)} AS mobile,
+    source: (
+      from = STAGING_TABLE,
+    ) => `SELECT line, ${col(header.id)} AS id, ${main(header.mobile)} AS mobile,
   ${main(header.email)} AS email, ${header.mobile >= 0} AS has_mobile, ${header.email >= 0} AS has_email,
   ${attributes} AS attributes,
   ${unset} AS unset
