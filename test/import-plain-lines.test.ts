@@ -1,8 +1,10 @@
 import { isUtf8 } from 'node:buffer';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { CopyOut } from '../src/operator/import/copy-out.ts';
 import { PlainCsvLines } from '../src/operator/import/csv-plain-line.ts';
 import { IdHashes } from '../src/operator/import/id-hashes.ts';
+import { readLineBlocks } from '../src/operator/import/read-lines.ts';
 import { CsvStager } from '../src/operator/import/stage-rows.ts';
 
 /** Stages `csv` (one block) with or without the fast path: the COPY text, rejects and count. */
@@ -152,6 +154,45 @@ describe('the CSV fast path', () => {
     expect(taken.length).toBeGreaterThan(500);
     expect(exact.read - exact.rejects.length - taken.length).toBeGreaterThan(300);
     expect(exact.rejects.length).toBeGreaterThan(300);
+  });
+});
+
+describe('staging a CSV read in chunks', () => {
+  it('gives the same rows and rejects wherever the chunks end', async () => {
+    const csv = Buffer.from(
+      'id,mobile,name\r\n' +
+        'c-1,34600000001,"Peña, Ñandú"\r\n' +
+        'c-2,,"two\r\nlines"\r\n' +
+        ',34600000003,no id\r\n' +
+        '\r\n' +
+        `c-4,,${'x'.repeat(60)}\r\n` +
+        'c-5,,"open\r\n' +
+        'c-6,34600000006,日本',
+    );
+    const stageChunks = async (size: number) => {
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < csv.length; i += size) chunks.push(csv.subarray(i, i + size));
+      const out = new CopyOut();
+      const stager = new CsvStager(out, new IdHashes());
+      for await (const block of readLineBlocks(Readable.from(chunks), 1_000)) stager.push(block);
+      stager.end();
+      return { copy: Buffer.concat(out.take(true)).toString(), rejects: stager.rejects };
+    };
+    const whole = await stageChunks(csv.length);
+    expect(whole.rejects.map((r) => [r.line, r.reason])).toEqual([
+      [5, 'missing id'],
+      [8, 'unclosed quote (or a record over 1 MB)'],
+    ]);
+    expect(whole.copy.split('\n').map((row) => row.split('\t')[0])).toEqual([
+      '2',
+      '3',
+      '7',
+      '9',
+      '',
+    ]);
+    for (const size of [1, 2, 3, 7, 16, 64]) {
+      expect(await stageChunks(size), `chunks of ${size} bytes`).toEqual(whole);
+    }
   });
 });
 

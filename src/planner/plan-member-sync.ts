@@ -22,7 +22,15 @@ export interface MemberSnapshot {
 export type MemberOp =
   | { kind: 'none'; contactId: string; forget: boolean }
   | { kind: 'add'; contactId: string; fields: FieldValues; main: string }
-  | { kind: 'resolve'; contactId: string; fields: FieldValues; main: string }
+  | {
+      kind: 'resolve';
+      contactId: string;
+      fields: FieldValues;
+      main: string;
+      /** The remote contact it may already have, and the main value it was last sent with. */
+      remoteId: string | null;
+      previousMain: string | null;
+    }
   | {
       kind: 'modify';
       contactId: string;
@@ -92,9 +100,22 @@ export function planMemberSync(
   const rejected = rejectProjection(group, fields, limits);
   if (rejected) return { kind: 'invalid', contactId, ...rejected };
   const mainValue = fields[main] as string;
-  if (member.uncertain) return { kind: 'resolve', contactId, fields, main: mainValue };
+  if (member.uncertain) {
+    return {
+      kind: 'resolve',
+      contactId,
+      fields,
+      main: mainValue,
+      remoteId: member.remoteId,
+      previousMain: member.syncedFields?.[main] ?? null,
+    };
+  }
   if (member.syncedFields === null) return { kind: 'add', contactId, fields, main: mainValue };
-  const changed = changedFields(member.syncedFields, fields);
+  // Columns outside the shape (being removed, or not yet added remotely) are not this call's business.
+  const syncedInShape = Object.fromEntries(
+    Object.entries(member.syncedFields).filter(([f]) => f === main || group.fields.includes(f)),
+  );
+  const changed = changedFields(syncedInShape, fields);
   if (Object.keys(changed).length === 0) return { kind: 'none', contactId, forget: false };
   const bad = Object.entries(changed).find(([, value]) => UNENCODABLE.test(value));
   if (bad) {

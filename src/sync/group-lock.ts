@@ -16,9 +16,16 @@ export class GroupBusyError extends Error {
 export async function withGroupLock<T>(
   pool: pg.Pool,
   groupId: string,
-  fn: () => Promise<T>,
+  fn: (lockLost: () => boolean) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
+  // A checked-out client has no listener of its own: without one, a connection killed by a
+  // Postgres restart raises an unhandled 'error' and takes the process down.
+  let broken: Error | undefined;
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', onError);
   let locked = false;
   try {
     const res = await client.query<{ locked: boolean }>(
@@ -27,13 +34,14 @@ export async function withGroupLock<T>(
     );
     locked = res.rows[0]?.locked ?? false;
     if (!locked) throw new GroupBusyError(`group ${groupId} is being synced elsewhere`);
-    return await fn();
+    return await fn(() => broken !== undefined);
   } finally {
-    if (locked) {
+    if (locked && !broken) {
       await client
         .query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, groupId])
-        .catch(() => undefined);
+        .catch((err: Error) => (broken = err));
     }
-    client.release();
+    client.off('error', onError);
+    client.release(broken);
   }
 }

@@ -26,8 +26,12 @@ export function createGroupWorker(
     async (job: Job<GroupJobData>) => {
       const { groupId } = job.data;
       const logger = opts.logger.child({ groupId, jobId: job.id });
-      const outcome = await withGroupLock(deps.pool, groupId, () =>
-        syncGroup({ ...deps, logger }, groupId),
+      // A run whose lock connection died stops between chunks: another replica may take over.
+      const outcome = await withGroupLock(deps.pool, groupId, (lockLost) =>
+        syncGroup(
+          { ...deps, logger, isStopping: () => lockLost() || (deps.isStopping?.() ?? false) },
+          groupId,
+        ),
       );
       if (outcome.more) await opts.queue.enqueue([groupId], { now: true });
     },

@@ -123,6 +123,8 @@ export async function markMembersFailed(
      ON CONFLICT (group_id, contact_id) DO UPDATE SET status = 'failed',
        last_method = COALESCE(excluded.last_method, s.last_method),
        last_call_at = COALESCE(excluded.last_call_at, s.last_call_at),
+       -- A call the API refused was not applied: the remote copy is as last synced.
+       uncertain = CASE WHEN excluded.last_method IS NULL THEN s.uncertain ELSE false END,
        last_error = excluded.last_error, updated_at = now()`,
     [
       groupId,
@@ -201,5 +203,31 @@ export async function learnRemoteIds(
      WHERE s.group_id = $1 AND s.remote_id IS NULL AND NOT s.uncertain
        AND s.synced_fields IS NOT NULL AND s.main_value = x.main`,
     [groupId, pairs.map((p) => p.main), pairs.map((p) => p.idcontact)],
+  );
+}
+
+/** Marks members whose remote copy is about to change, before the calls go out. */
+export async function markUncertain(
+  pool: pg.Pool,
+  groupId: string,
+  contactIds: string[],
+): Promise<void> {
+  if (contactIds.length === 0) return;
+  await pool.query(
+    'UPDATE sync_member_state SET uncertain = true WHERE group_id = $1 AND contact_id = ANY($2::text[])',
+    [groupId, contactIds],
+  );
+}
+
+/** Takes back write-ahead marks of calls that were never sent. */
+export async function unmarkUncertain(
+  pool: pg.Pool,
+  groupId: string,
+  contactIds: string[],
+): Promise<void> {
+  if (contactIds.length === 0) return;
+  await pool.query(
+    'UPDATE sync_member_state SET uncertain = false WHERE group_id = $1 AND contact_id = ANY($2::text[])',
+    [groupId, contactIds],
   );
 }

@@ -13,6 +13,7 @@ export interface RemoteEntry {
  */
 export class RemoteIndex {
   private byMain: Promise<Map<string, RemoteEntry[]>> | null = null;
+  private readonly byId = new Map<string, RemoteEntry>();
 
   constructor(
     private readonly client: AfilnetClient,
@@ -36,6 +37,12 @@ export class RemoteIndex {
     return (await this.byMain).get(main) ?? [];
   }
 
+  /** The remote contact with this id, if the group holds it. */
+  async findById(idcontact: string, priority: Priority): Promise<RemoteEntry | undefined> {
+    await this.find('', priority);
+    return this.byId.get(idcontact);
+  }
+
   /** Forgets what was read, after a change made the read stale. */
   invalidate(): void {
     this.byMain = null;
@@ -45,7 +52,9 @@ export class RemoteIndex {
     const map = new Map<string, RemoteEntry[]>();
     await this.caller.call('getcontacts', priority, async () => {
       map.clear();
+      this.byId.clear();
       for await (const contact of this.client.streamContacts(this.remoteGroupId)) {
+        this.byId.set(contact.idcontact, contact);
         const main = contact.fields[this.mainField];
         if (main === undefined) continue;
         const entries = map.get(main);

@@ -20,6 +20,8 @@ import {
   forgetMembers,
   mainValuesHeldByOthers,
   markMembersFailed,
+  markUncertain,
+  unmarkUncertain,
   writeMemberStates,
   type DirtyMember,
   type StateWrite,
@@ -169,7 +171,14 @@ export async function syncGroupMembers(
   // Unknown ids and uncertain adds are settled with one read of the remote group.
   try {
     for (const op of liveResolves) {
-      const found = (await index.find(op.main, chunkPriority))[0];
+      // By the id it may already have, else by its main value now or when it was last sent
+      // (an add of unknown outcome followed by a change of number must not leave a stray).
+      const found =
+        (op.remoteId !== null ? await index.findById(op.remoteId, chunkPriority) : undefined) ??
+        (await index.find(op.main, chunkPriority))[0] ??
+        (op.previousMain !== null
+          ? (await index.find(op.previousMain, chunkPriority))[0]
+          : undefined);
       if (!found) {
         liveAdds.push({ ...op, kind: 'add' });
         continue;
@@ -237,10 +246,28 @@ export async function syncGroupMembers(
     await addBatch(liveAdds.slice(i, i + deps.batchSize));
   }
   const calls = Date.now() < yieldAt ? [...sendModifies, ...admittedDeletes] : [];
-  await runLimited(calls, deps.concurrency, yieldAt, async (op) => {
+  // Write-ahead: until each answer is recorded, these members' remote copies are unknown (a lost
+  // answer or a crash is settled by a look-up, never by trusting the old state).
+  await markUncertain(
+    pool,
+    groupId,
+    calls.map((op) => op.contactId),
+  );
+  const started = await runLimited(calls, deps.concurrency, yieldAt, async (op) => {
     if (op.kind === 'modify') await modify(op);
     else await remove(op);
   });
+  // Calls never sent (the chunk yielded to live work) are back to what was known before,
+  // unless they were already uncertain (settled by a look-up in this run).
+  const resolvedIds = new Set(liveResolves.map((op) => op.contactId));
+  await unmarkUncertain(
+    pool,
+    groupId,
+    calls
+      .slice(started)
+      .map((op) => op.contactId)
+      .filter((id) => !resolvedIds.has(id)),
+  );
   const deleted = admittedDeletes.filter((op) => forget.includes(op.contactId)).length;
   await deps.guard.recordDeletes(groupId, deleted);
   const progressed = done.length > 0 || writes.length > 0 || forget.length > 0;
@@ -381,10 +408,11 @@ async function runLimited<T>(
   limit: number,
   stopAt: number,
   fn: (item: T) => Promise<void>,
-): Promise<void> {
+): Promise<number> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length && Date.now() < stopAt) await fn(items[next++] as T);
   });
   await Promise.all(lanes);
+  return next;
 }

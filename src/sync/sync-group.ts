@@ -107,14 +107,21 @@ async function reconcileGroup(
   const type = group.type as 'mobile' | 'email';
   const main = mainFieldOf(type);
   const fields = [...new Set([main, ...group.fields])];
-  const shape: GroupShape = { type, fields };
+  // Members sync against the columns the remote group has now: a field added to the row but
+  // not yet to Afilnet waits for this group's own reconcile (which then marks members dirty).
+  const shapeOf = (remoteColumns: readonly string[] | null): GroupShape => ({
+    type,
+    fields: fields.filter((f) => f === main || (remoteColumns ?? fields).includes(f)),
+  });
   const state = group.state;
   const fail = async (lastError: string) => {
     await patchGroupState(deps.pool, groupId, { status: 'failed', lastError });
     return null;
   };
   if (!groupDirty && state?.status === 'failed') return null;
-  if (!groupDirty && state?.remoteId) return { groupId, remoteId: state.remoteId, shape };
+  if (!groupDirty && state?.remoteId) {
+    return { groupId, remoteId: state.remoteId, shape: shapeOf(state.syncedFields) };
+  }
 
   let remoteId = state?.remoteId ?? null;
   let synced = state?.syncedFields ?? null;
@@ -230,5 +237,5 @@ async function reconcileGroup(
     lastError: warnings.length > 0 ? warnings.join('; ') : null,
     synced: true,
   });
-  return { groupId, remoteId, shape };
+  return { groupId, remoteId, shape: shapeOf(synced) };
 }
