@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, emulatorState, waitFor, type Harness } from './support/harness.ts';
 import { parsePrometheusText, sumOf } from './support/prometheus-text.ts';
+import { drained } from './support/sync-helpers.ts';
 
 const TOKEN = 'admin-http-test-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -21,14 +22,6 @@ const PROTECTED: [method: string, path: string, body?: unknown][] = [
 
 async function call(base: string, method: string, path: string, init: RequestInit = {}) {
   return fetch(`${base}${path}`, { method, redirect: 'manual', ...init });
-}
-
-async function drained(h: Harness): Promise<boolean> {
-  const res = await h.db.query<{ n: string }>(
-    `SELECT (SELECT count(*) FROM sync_outbox) + (SELECT count(*) FROM sync_dirty) +
-            (SELECT count(*) FROM sync_group_state WHERE dirty) AS n`,
-  );
-  return Number(res.rows[0]?.n) === 0;
 }
 
 async function scrape(base: string) {

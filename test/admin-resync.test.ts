@@ -1,17 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, waitFor, type Harness } from './support/harness.ts';
+import { drained } from './support/sync-helpers.ts';
 
 const TOKEN = 'admin-resync-test-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
 const json = { ...auth, 'content-type': 'application/json' };
-
-async function drained(h: Harness): Promise<boolean> {
-  const res = await h.db.query<{ n: string }>(
-    `SELECT (SELECT count(*) FROM sync_outbox) + (SELECT count(*) FROM sync_dirty) +
-            (SELECT count(*) FROM sync_group_state WHERE dirty) AS n`,
-  );
-  return Number(res.rows[0]?.n) === 0;
-}
 
 describe('resync over the admin API', () => {
   let h: Harness;

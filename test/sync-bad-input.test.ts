@@ -6,13 +6,7 @@ import {
   waitFor,
   type Harness,
 } from './support/harness.ts';
-
-async function drained(h: Harness): Promise<boolean> {
-  const res = await h.db.query<{ n: string }>(
-    'SELECT (SELECT count(*) FROM sync_outbox) + (SELECT count(*) FROM sync_dirty) AS n',
-  );
-  return Number(res.rows[0]?.n) === 0;
-}
+import { drained } from './support/sync-helpers.ts';
 
 describe('bad input in the middle of good input', () => {
   let h: Harness;

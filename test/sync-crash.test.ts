@@ -1,14 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareWithEmulator, createHarness, waitFor, type Harness } from './support/harness.ts';
 import { DaemonProcess } from './support/daemon-process.ts';
-
-async function drained(h: Harness): Promise<boolean> {
-  const res = await h.db.query<{ n: string }>(
-    `SELECT (SELECT count(*) FROM sync_outbox) + (SELECT count(*) FROM sync_dirty)
-          + (SELECT count(*) FROM sync_group_state WHERE dirty) AS n`,
-  );
-  return Number(res.rows[0]?.n) === 0;
-}
+import { drained } from './support/sync-helpers.ts';
 
 describe('SIGKILL of the daemon every few seconds', () => {
   let h: Harness;

@@ -7,14 +7,7 @@ import {
   waitFor,
   type Harness,
 } from './support/harness.ts';
-
-async function drained(h: Harness): Promise<boolean> {
-  const res = await h.db.query<{ n: string }>(
-    `SELECT (SELECT count(*) FROM sync_outbox) + (SELECT count(*) FROM sync_dirty)
-          + (SELECT count(*) FROM sync_group_state WHERE dirty) AS n`,
-  );
-  return Number(res.rows[0]?.n) === 0;
-}
+import { drained } from './support/sync-helpers.ts';
 
 for (const strictDocs of [false, true]) {
   describe(`under every emulator fault at once${strictDocs ? ' (strict-docs)' : ''}`, () => {

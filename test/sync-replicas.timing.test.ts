@@ -7,14 +7,7 @@ import {
   type Harness,
 } from './support/harness.ts';
 import { DaemonProcess } from './support/daemon-process.ts';
-
-async function drained(h: Harness): Promise<boolean> {
-  const res = await h.db.query<{ n: string }>(
-    `SELECT (SELECT count(*) FROM sync_outbox) + (SELECT count(*) FROM sync_dirty)
-          + (SELECT count(*) FROM sync_group_state WHERE dirty) AS n`,
-  );
-  return Number(res.rows[0]?.n) === 0;
-}
+import { drained } from './support/sync-helpers.ts';
 
 /** The most calls the emulator received inside any window of `windowMs` (sliding, per request). */
 function maxInWindow(times: number[], windowMs: number): number {

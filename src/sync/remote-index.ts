@@ -26,6 +26,16 @@ export class RemoteIndex {
 
   /** Every remote contact holding this main value (more than one means remote duplicates). */
   async find(main: string, priority: Priority): Promise<RemoteEntry[]> {
+    return (await this.loaded(priority)).get(main) ?? [];
+  }
+
+  /** The remote contact with this id, if the group holds it. */
+  async findById(idcontact: string, priority: Priority): Promise<RemoteEntry | undefined> {
+    await this.loaded(priority);
+    return this.byId.get(idcontact);
+  }
+
+  private loaded(priority: Priority): Promise<Map<string, RemoteEntry[]>> {
     if (!this.byMain) {
       const loading = this.load(priority);
       this.byMain = loading;
@@ -34,13 +44,7 @@ export class RemoteIndex {
         if (this.byMain === loading) this.byMain = null;
       });
     }
-    return (await this.byMain).get(main) ?? [];
-  }
-
-  /** The remote contact with this id, if the group holds it. */
-  async findById(idcontact: string, priority: Priority): Promise<RemoteEntry | undefined> {
-    await this.find('', priority);
-    return this.byId.get(idcontact);
+    return this.byMain;
   }
 
   /** Forgets what was read, after a change made the read stale. */

@@ -268,7 +268,8 @@ export async function syncGroupMembers(
       .map((op) => op.contactId)
       .filter((id) => !resolvedIds.has(id)),
   );
-  const deleted = admittedDeletes.filter((op) => forget.includes(op.contactId)).length;
+  const forgotten = new Set(forget);
+  const deleted = admittedDeletes.filter((op) => forgotten.has(op.contactId)).length;
   await deps.guard.recordDeletes(groupId, deleted);
   const progressed = done.length > 0 || writes.length > 0 || forget.length > 0;
   await flush();
