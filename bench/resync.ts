@@ -22,8 +22,8 @@ import { lockGroup } from '../src/resync/group-lock.ts';
 import { planGroup } from '../src/resync/plan-group.ts';
 import { createRun } from '../src/resync/resync-store.ts';
 import type { KindCounts } from '../src/resync/resync-types.ts';
-import { ApiCaller } from '../src/sync/api-caller.ts';
-import { RateBudget } from '../src/sync/rate-budget.ts';
+import { ApiCaller } from '../src/gateway/api-caller.ts';
+import { RateBudget } from '../src/gateway/rate-budget.ts';
 import {
   benchStores,
   createBenchDatabase,

@@ -8,11 +8,11 @@ import type { DaemonConfig } from './config/config.ts';
 import { assertMigrated } from './db/migrate.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
-import { ApiCaller } from './sync/api-caller.ts';
+import { ApiCaller } from './gateway/api-caller.ts';
 import { DeleteGuard } from './sync/delete-guard.ts';
 import { GroupQueue } from './sync/group-queue.ts';
 import { createGroupWorker } from './sync/group-worker.ts';
-import { RateBudget } from './sync/rate-budget.ts';
+import { RateBudget } from './gateway/rate-budget.ts';
 
 export interface RunningDaemon {
   metrics: Metrics;

@@ -9,9 +9,9 @@ import {
   type ResyncRun,
   type ResyncServices,
 } from '../src/resync/index.ts';
-import { ApiCaller } from '../src/sync/api-caller.ts';
+import { ApiCaller } from '../src/gateway/api-caller.ts';
 import { GroupQueue } from '../src/sync/group-queue.ts';
-import { RateBudget } from '../src/sync/rate-budget.ts';
+import { RateBudget } from '../src/gateway/rate-budget.ts';
 import { DaemonProcess } from './support/daemon-process.ts';
 import {
   compareWithEmulator,

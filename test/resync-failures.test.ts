@@ -8,7 +8,7 @@ import {
   type ResyncRun,
   type ResyncServices,
 } from '../src/resync/index.ts';
-import { ApiCaller } from '../src/sync/api-caller.ts';
+import { ApiCaller } from '../src/gateway/api-caller.ts';
 import type { GroupQueue } from '../src/sync/group-queue.ts';
 import {
   compareWithEmulator,

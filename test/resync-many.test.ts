@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AfilnetClient } from '../src/afilnet/index.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { checkResyncProgress, startResync, type ResyncRun } from '../src/resync/index.ts';
-import { ApiCaller } from '../src/sync/api-caller.ts';
+import { ApiCaller } from '../src/gateway/api-caller.ts';
 import {
   compareWithEmulator,
   createHarness,

@@ -6,7 +6,7 @@ import type { AfilnetClient } from '../afilnet/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { checkResyncProgress, readRun, startResync } from '../resync/index.ts';
-import type { ApiCaller } from '../sync/api-caller.ts';
+import type { ApiCaller } from '../gateway/api-caller.ts';
 import type { GroupQueue } from '../sync/group-queue.ts';
 import { AdminAccess, assertAdminExposureAllowed } from './admin-access.ts';
 import { createAccessHook, pathOf } from './access-hook.ts';

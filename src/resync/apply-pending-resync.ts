@@ -1,5 +1,5 @@
 import { AfilnetApiError, AfilnetError } from '../afilnet/index.ts';
-import { TransientSyncError } from '../sync/api-caller.ts';
+import { TransientSyncError } from '../gateway/api-caller.ts';
 import type { SyncTarget } from '../sync/sync-group-members.ts';
 import { GroupBusyError, lockGroup } from './group-lock.ts';
 import { planGroup, ResyncRefusedError, type PlanDeps } from './plan-group.ts';

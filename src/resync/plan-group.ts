@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { AfilnetClient } from '../afilnet/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import { mainFieldOf, type GroupShape } from '../planner/project-fields.ts';
-import type { ApiCaller } from '../sync/api-caller.ts';
+import type { ApiCaller } from '../gateway/api-caller.ts';
 import { correctState } from './correct-state.ts';
 import { bindDiff, diffStatements, INSERT_ITEMS_SQL, NAME_DELETE_ROWS_SQL } from './diff-sql.ts';
 import { countItems, patchGroupProgress, setGroupCounts } from './resync-store.ts';

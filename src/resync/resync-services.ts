@@ -4,9 +4,9 @@ import { AfilnetClient } from '../afilnet/index.ts';
 import type { DaemonConfig } from '../config/config.ts';
 import { assertMigrated } from '../db/migrate.ts';
 import type { Logger } from '../observability/logger.ts';
-import { ApiCaller } from '../sync/api-caller.ts';
+import { ApiCaller } from '../gateway/api-caller.ts';
 import { GroupQueue } from '../sync/group-queue.ts';
-import { RateBudget } from '../sync/rate-budget.ts';
+import { RateBudget } from '../gateway/rate-budget.ts';
 import type { ResyncServices } from './start-resync.ts';
 
 /** Services for a resync run from outside the daemon, and how to close them. */

@@ -1,6 +1,6 @@
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from '../observability/logger.ts';
-import { backoffMs } from './api-caller.ts';
+import { backoffMs } from '../gateway/api-caller.ts';
 import { SYNC_QUEUE, type GroupJobData, type GroupQueue } from './group-queue.ts';
 import { syncGroup, type GroupSyncDeps } from './sync-group.ts';
 import { withGroupLock } from './group-lock.ts';

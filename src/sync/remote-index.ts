@@ -1,6 +1,6 @@
 import type { AfilnetClient } from '../afilnet/index.ts';
-import type { ApiCaller } from './api-caller.ts';
-import type { Priority } from './rate-budget.ts';
+import type { ApiCaller } from '../gateway/api-caller.ts';
+import type { Priority } from '../gateway/rate-budget.ts';
 
 export interface RemoteEntry {
   idcontact: string;

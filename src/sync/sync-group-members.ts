@@ -13,7 +13,7 @@ import {
   type FieldValues,
   type GroupShape,
 } from '../planner/project-fields.ts';
-import { TransientSyncError, type ApiCaller } from './api-caller.ts';
+import { TransientSyncError, type ApiCaller } from '../gateway/api-caller.ts';
 import type { DeleteGuard } from './delete-guard.ts';
 import {
   clearDirty,
@@ -26,7 +26,7 @@ import {
   type DirtyMember,
   type StateWrite,
 } from './member-store.ts';
-import type { Priority } from './rate-budget.ts';
+import type { Priority } from '../gateway/rate-budget.ts';
 import type { RemoteIndex } from './remote-index.ts';
 
 export interface MemberSyncDeps {

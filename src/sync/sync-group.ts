@@ -1,7 +1,7 @@
 import { AfilnetApiError, AfilnetError } from '../afilnet/index.ts';
 import { mainFieldOf, type GroupShape } from '../planner/project-fields.ts';
 import { applyPendingResync } from '../resync/index.ts';
-import { TransientSyncError } from './api-caller.ts';
+import { TransientSyncError } from '../gateway/api-caller.ts';
 import {
   clearGroupDirty,
   forgetGroup,

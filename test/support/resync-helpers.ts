@@ -6,7 +6,7 @@ import {
   type ResyncRun,
   type ResyncServices,
 } from '../../src/resync/index.ts';
-import { ApiCaller } from '../../src/sync/api-caller.ts';
+import { ApiCaller } from '../../src/gateway/api-caller.ts';
 import { emulatorCalls, waitFor, type Harness } from './harness.ts';
 import { drained } from './sync-helpers.ts';
 
