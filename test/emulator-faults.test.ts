@@ -63,7 +63,13 @@ describe('the fault settings', () => {
       errorRate: 0,
       resetRate: 0,
       appliedThenResetRate: 0,
+      appliedThenErrorRate: 0,
+      appliedThenErrorStatus: 0,
       rateLimitPerSecond: 0,
+      retryAfterSeconds: null,
+      retryAfterForm: 'seconds',
+      accountError: null,
+      accountErrorForMs: 0,
     });
   });
 

@@ -172,7 +172,13 @@ describe('POST /__emulator/reset', () => {
     await api(CREATE);
     await fetch(`${emulator.url}/__emulator/faults`, {
       method: 'POST',
-      body: JSON.stringify({ latencyMs: 5, rateLimitPerSecond: 100 }),
+      body: JSON.stringify({
+        latencyMs: 5,
+        rateLimitPerSecond: 100,
+        appliedThenErrorRate: 0.5,
+        retryAfterSeconds: 60,
+        accountError: 'NO_CREDITS',
+      }),
     });
     const res = await fetch(`${emulator.url}/__emulator/reset`, { method: 'POST' });
     expect(res.status).toBe(200);
@@ -188,7 +194,13 @@ describe('POST /__emulator/reset', () => {
       errorRate: 0,
       resetRate: 0,
       appliedThenResetRate: 0,
+      appliedThenErrorRate: 0,
+      appliedThenErrorStatus: 0,
       rateLimitPerSecond: 0,
+      retryAfterSeconds: null,
+      retryAfterForm: 'seconds',
+      accountError: null,
+      accountErrorForMs: 0,
     });
   });
 

@@ -59,7 +59,16 @@ export async function handleApiRequest(
   if (retryAfter !== undefined) {
     log('rate_limited');
     await hold();
-    sendText(res, 429, 'Too Many Requests', { 'retry-after': String(retryAfter) });
+    const header = deps.faults.retryAfterHeader(retryAfter);
+    sendText(res, 429, 'Too Many Requests', { 'retry-after': header });
+    return;
+  }
+  const accountError = deps.faults.accountError();
+  if (accountError !== undefined) {
+    // As a rotated password or an empty balance would: every call refused, nothing applied.
+    log('fault:account_error');
+    await hold();
+    sendJsonText(res, 200, JSON.stringify({ status: 'ERROR', error: accountError }));
     return;
   }
   const fault = deps.faults.draw();
@@ -80,6 +89,18 @@ export async function handleApiRequest(
     log('fault:applied_then_reset');
     await hold();
     req.socket.destroy();
+    return;
+  }
+  if (fault === 'applied_then_error') {
+    // A gateway in front of a provider that did the work but failed to answer: the worst case
+    // for a client, since the status alone says nothing about whether the call took effect.
+    log('fault:applied_then_error');
+    await hold();
+    sendText(
+      res,
+      deps.faults.appliedErrorStatus(),
+      'Server error (emulated fault; the call was applied)',
+    );
     return;
   }
   log(answer.outcome);

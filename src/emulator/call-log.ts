@@ -8,6 +8,8 @@ export type CallOutcome =
   | 'fault:error'
   | 'fault:reset'
   | 'fault:applied_then_reset'
+  | 'fault:applied_then_error'
+  | 'fault:account_error'
   | 'bad_request';
 
 /** One entry of the request log. It never holds a password. */

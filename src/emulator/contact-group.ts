@@ -1,5 +1,5 @@
 import { ApiError } from './api-error.ts';
-import { packRow, unpackRow, type PackedRow } from './row-codec.ts';
+import { cellText, packRow, unpackRow, type CellValue, type PackedRow } from './row-codec.ts';
 
 /** A group's kind; it names the group's main field too. */
 export type GroupType = 'mobile' | 'email';
@@ -7,11 +7,11 @@ export type GroupType = 'mobile' | 'email';
 /** A contact as the API shows it. */
 export interface ContactView {
   idcontact: number;
-  fields: Record<string, string>;
+  fields: Record<string, CellValue>;
 }
 
 /** Reads one field of a contact being added; undefined when the input does not name it. */
-export type FieldReader = (field: string) => string | undefined;
+export type FieldReader = (field: string) => CellValue | undefined;
 
 /**
  * One Afilnet group and its contacts, stored compactly so a million contacts fit in a few hundred
@@ -71,10 +71,14 @@ export class ContactGroup {
    * documented); the caller has checked that the main value is present and free.
    */
   insert(idcontact: number, read: FieldReader): void {
-    const cells = this.columnNames.map((column) => read(column) ?? '');
+    // Only undefined (not named) becomes "": a planted null is kept as null.
+    const cells = this.columnNames.map((column) => {
+      const value = read(column);
+      return value === undefined ? '' : value;
+    });
     this.rows.set(idcontact, packRow(cells));
     this.lastId = idcontact;
-    this.idsByMain.set(read(this.type) ?? '', idcontact);
+    this.idsByMain.set(cellText(read(this.type)), idcontact);
   }
 
   /** Sets only the given fields of a contact, keeping the main-value index in step. */
@@ -87,19 +91,29 @@ export class ContactGroup {
       const holder = this.idsByMain.get(main);
       if (holder !== undefined && holder !== idcontact) throw new ApiError('CONTACT_EXISTS');
     }
-    const cells = unpackRow(row);
-    const oldMain = cells[this.mainIndex()] ?? '';
-    for (const [field, value] of values) {
-      const index = this.columnNames.indexOf(field);
-      if (index < 0) continue;
-      // A row added before a column existed is shorter; pad it so the index lines up.
-      while (cells.length < index) cells.push('');
-      cells[index] = value;
-    }
-    this.rows.set(idcontact, packRow(cells));
-    if (main !== undefined && main !== oldMain) {
-      this.idsByMain.delete(oldMain);
-      this.idsByMain.set(main, idcontact);
+    this.write(idcontact, row, values);
+  }
+
+  /**
+   * Sets the given fields of a contact the way Afilnet's web panel might: any JSON value, no
+   * check of the main value (so tests can make drift the API refuses). False: no such contact.
+   */
+  edit(idcontact: number, values: ReadonlyMap<string, CellValue>): boolean {
+    const row = this.rows.get(idcontact);
+    if (row === undefined) return false;
+    this.write(idcontact, row, values);
+    return true;
+  }
+
+  /** Appends a column (a no-op if it exists) and sets its value in the contacts given. */
+  addColumnWithValues(name: string, values: ReadonlyMap<number, CellValue>): void {
+    this.addColumn(name);
+    const one = new Map<string, CellValue>();
+    for (const [idcontact, value] of values) {
+      const row = this.rows.get(idcontact);
+      if (row === undefined) continue;
+      one.set(name, value);
+      this.write(idcontact, row, one);
     }
   }
 
@@ -107,7 +121,7 @@ export class ContactGroup {
   delete(idcontact: number): boolean {
     const row = this.rows.get(idcontact);
     if (row === undefined) return false;
-    const main = unpackRow(row)[this.mainIndex()] ?? '';
+    const main = cellText(unpackRow(row)[this.mainIndex()]);
     // Drift planted by tests may hold a main value twice: unindex only this contact's own entry.
     if (this.idsByMain.get(main) === idcontact) this.idsByMain.delete(main);
     this.rows.delete(idcontact);
@@ -121,7 +135,7 @@ export class ContactGroup {
     const cells = unpackRow(row);
     // fromEntries defines own properties, so even a column named "__proto__" is shown.
     const fields = Object.fromEntries(
-      this.columnNames.map((column, i) => [column, cells[i] ?? '']),
+      this.columnNames.map((column, i) => [column, shown(cells[i])]),
     );
     return { idcontact, fields };
   }
@@ -139,13 +153,38 @@ export class ContactGroup {
       let json = `{"idcontact":${id},"fields":{`;
       for (let i = 0; i < this.columnNames.length; i++) {
         if (i > 0) json += ',';
-        json += `${JSON.stringify(this.columnNames[i])}:${JSON.stringify(cells[i] ?? '')}`;
+        json += `${JSON.stringify(this.columnNames[i])}:${JSON.stringify(shown(cells[i]))}`;
       }
       yield `${json}}}`;
+    }
+  }
+
+  /** Stores new values into a row, keeping the main-value index in step. */
+  private write(idcontact: number, row: PackedRow, values: ReadonlyMap<string, CellValue>): void {
+    const cells = unpackRow(row);
+    const mainIndex = this.mainIndex();
+    const oldMain = cellText(cells[mainIndex]);
+    for (const [field, value] of values) {
+      const index = this.columnNames.indexOf(field);
+      if (index < 0) continue;
+      // A row added before a column existed is shorter; pad it so the index lines up.
+      while (cells.length < index) cells.push('');
+      cells[index] = value;
+    }
+    this.rows.set(idcontact, packRow(cells));
+    const main = cellText(cells[mainIndex]);
+    if (main !== oldMain) {
+      if (this.idsByMain.get(oldMain) === idcontact) this.idsByMain.delete(oldMain);
+      this.idsByMain.set(main, idcontact);
     }
   }
 
   private mainIndex(): number {
     return this.columnNames.indexOf(this.type);
   }
+}
+
+/** A cell as answered: "" for a row shorter than its columns, any stored value as it is. */
+function shown(cell: CellValue | undefined): CellValue {
+  return cell === undefined ? '' : cell;
 }

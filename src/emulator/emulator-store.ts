@@ -45,6 +45,15 @@ export class EmulatorStore {
     return group;
   }
 
+  /**
+   * A group by the id written in a /__emulator/ path, whatever its account: ids are unique
+   * across accounts, and the panel routes act as the account's owner would.
+   */
+  groupById(idgroup: string): ContactGroup | undefined {
+    const id = parseId(idgroup);
+    return id === undefined ? undefined : this.groups.get(id);
+  }
+
   deleteGroup(group: ContactGroup): void {
     this.groups.delete(group.id);
   }

@@ -4,7 +4,9 @@ import type { ContactGroup } from './contact-group.ts';
 import type { EmulatorStore } from './emulator-store.ts';
 import type { FaultInjector } from './fault-injector.ts';
 import { sendJson, streamJson } from './http-answers.ts';
+import { handlePanelRoute, isPanelRoute } from './panel-routes.ts';
 import type { RateLimiter } from './rate-limiter.ts';
+import { readJsonBody } from './read-json-body.ts';
 
 /** What the inspection routes see and reset. */
 export interface InspectionDeps {
@@ -18,8 +20,8 @@ export interface InspectionDeps {
 export const INSPECTION_PREFIX = '/__emulator/';
 
 /**
- * Serves /__emulator/: state, counters, request log, reset and faults. No credentials are asked
- * for: these routes exist for tests and demos on a local emulator, and never show a password.
+ * Serves /__emulator/: state, counters, request log, reset, faults and the panel's edits
+ * (panel-routes.ts). No credentials are asked for: these routes exist for tests and demos on a local emulator, and never show a password.
  */
 export async function handleInspection(
   req: IncomingMessage,
@@ -45,48 +47,9 @@ export async function handleInspection(
       return sendJson(res, 200, deps.faults.current);
     case 'POST faults':
       return postFaults(req, res, deps.faults);
-    case 'POST contacts':
-      return postRawContact(req, res, deps.store);
     default:
+      if (isPanelRoute(name)) return handlePanelRoute(req, res, name, deps.store);
       return sendJson(res, 404, { error: `No route ${req.method} ${url.pathname}` });
-  }
-}
-
-/**
- * Plants a contact the way Afilnet's panel or an old import might have: no main-field uniqueness
- * check, so tests can make drift the API itself refuses (the same main value twice).
- * Body: `{"account":"demo","idgroup":1,"fields":{"mobile":"…"}}`.
- */
-async function postRawContact(
-  req: IncomingMessage,
-  res: ServerResponse,
-  store: EmulatorStore,
-): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
-  let body: { account?: unknown; idgroup?: unknown; fields?: unknown };
-  try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
-  } catch {
-    return sendJson(res, 400, { error: 'The body must be a JSON object' });
-  }
-  const fields = body.fields;
-  if (
-    typeof body.account !== 'string' ||
-    fields === null ||
-    typeof fields !== 'object' ||
-    !Object.values(fields).every((v) => typeof v === 'string')
-  ) {
-    return sendJson(res, 400, { error: 'Expected account, idgroup and string fields' });
-  }
-  try {
-    const group = store.groupOf(body.account, String(body.idgroup));
-    const idcontact = store.nextContactId();
-    const values = fields as Record<string, string>;
-    group.insert(idcontact, (field) => values[field]);
-    sendJson(res, 200, { idcontact });
-  } catch {
-    sendJson(res, 404, { error: 'No such group for that account' });
   }
 }
 
@@ -95,11 +58,9 @@ async function postFaults(
   res: ServerResponse,
   faults: FaultInjector,
 ): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
   let patch: unknown;
   try {
-    patch = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    patch = await readJsonBody(req);
   } catch {
     return sendJson(res, 400, { error: 'The body must be a JSON object' });
   }
