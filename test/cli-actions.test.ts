@@ -94,7 +94,10 @@ describe('import', () => {
     const file = join(fx.dir, 'crm.csv');
     const report = join(fx.dir, 'rejects.ndjson');
     await writeFile(file, 'id,mobile,name\nimp-1,34690000001,"One, First"\nimp-2,bad,Two\n');
-    const r = await runCli(['import', file, '--group', 'g1', '--report', report, '--json'], fx.env);
+    const r = await runCli(
+      ['import', file, '--group', 'g1', '--report', report, '--max-rejects', '1', '--json'],
+      fx.env,
+    );
     expect(r.code).toBe(0);
     expect(parseJson(r)).toMatchObject({
       read: 2,
@@ -114,6 +117,7 @@ describe('import', () => {
     );
     expect(member.rowCount).toBe(1);
     const again = await runCli(['import', file, '--group', 'g1', '--report', report], fx.env);
+    expect(again.code).toBe(1);
     expect(again.stdout).toMatch(
       /^Read 2 rows in .*: 0 imported \(0 new, 0 changed\), 1 unchanged, 1 rejected\./,
     );

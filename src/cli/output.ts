@@ -73,3 +73,12 @@ export function formatTime(iso: string | null): string {
 export function plural(count: number, noun: string, nouns = `${noun}s`): string {
   return `${count} ${count === 1 ? noun : nouns}`;
 }
+
+/** How long before `now` an ISO timestamp was: "42 s ago", "3 min ago", or a dash. */
+export function formatAgo(iso: string | null, now: string): string {
+  if (iso === null) return '-';
+  const ms = Date.parse(now) - Date.parse(iso);
+  if (ms < 1_000) return 'just now';
+  // Whole units only: "3 min ago" reads better than "3 min 5 s ago".
+  return `${formatDuration(ms).replace(/^(\d+ \S+) .*$/, '$1')} ago`;
+}

@@ -34,6 +34,8 @@ export interface StatusReport {
   };
   /** Null when no Redis connection was given. */
   rate: AllowedRate | null;
+  /** Workers connected to the group-sync queue (BullMQ's worker list); null without a queue. */
+  daemons: { workers: number } | null;
   at: string;
 }
 
@@ -98,7 +100,7 @@ SELECT (SELECT count(*) FROM sync_outbox)::int AS outbox_rows,
 
 /** Everything `status` and GET /status show, as plain data. */
 export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
-  const [groups, lag, queue, rate] = await Promise.all([
+  const [groups, lag, queue, rate, workers] = await Promise.all([
     deps.pool.query<GroupRow>(GROUPS_SQL),
     deps.pool.query<{
       outbox_rows: number;
@@ -110,6 +112,7 @@ export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
     deps.redis
       ? readAllowedRate(deps.redis, deps.prefix ?? 'afilnet-sync', deps.rateCeiling ?? 10)
       : Promise.resolve(null),
+    deps.queue ? deps.queue.queue.getWorkers() : Promise.resolve(null),
   ]);
   const l = lag.rows[0];
   const age = (ms: number | null | undefined) => (ms == null ? null : Math.max(0, Math.round(ms)));
@@ -136,6 +139,7 @@ export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
       oldestDirtyAgeMs: age(l?.dirty_age),
     },
     rate,
+    daemons: workers ? { workers: workers.length } : null,
     at: new Date().toISOString(),
   };
 }

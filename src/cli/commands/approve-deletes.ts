@@ -1,7 +1,5 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { approveGroupDeletes } from '../../operator/approve-group-deletes.ts';
-import { queueOf, withOperatorContext } from '../operator-config.ts';
 import { plural, printJson, printLine } from '../output.ts';
 
 /** Who approved, for sync_holds.approved_by: the local user, marked as coming from the CLI. */
@@ -26,6 +24,8 @@ export function registerApproveDeletesCommand(program: Command): void {
     .action(async (groupId: string, options: { json?: boolean }, command: Command) => {
       if (groupId.trim() === '')
         command.error('error: <group-id> must not be empty', { exitCode: 2 });
+      const { approveGroupDeletes } = await import('../../operator/approve-group-deletes.ts');
+      const { queueOf, withOperatorContext } = await import('../operator-config.ts');
       const result = await withOperatorContext({ redis: true }, (ctx) =>
         approveGroupDeletes(
           { pool: ctx.stores.pool, queue: queueOf(ctx) },

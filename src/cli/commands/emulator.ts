@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { startEmulator } from '../../emulator/index.ts';
 
 const optionsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535),
   host: z.string().min(1),
-  account: z.array(z.string()),
+  account: z.array(z.string()).default([]),
   strictDocs: z.boolean().optional(),
 });
 
@@ -43,14 +42,23 @@ export function registerEmulatorCommand(program: Command): void {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option(
       '--account <user:password>',
-      'an account that may log in; repeatable (default demo:demo)',
-      (value: string, previous: string[]) => [...previous, value],
-      [] as string[],
+      'an account that may log in; repeatable (default: demo:demo)',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option('--strict-docs', 'creating methods answer without ids, as the page literally says')
-    .action(async (raw: unknown) => {
-      const options = optionsSchema.parse(raw);
-      const accounts = options.account.map(parseAccount);
+    .action(async (raw: unknown, command: Command) => {
+      const parsed = optionsSchema.safeParse(raw);
+      if (!parsed.success) {
+        command.error('error: --port must be a whole number from 0 to 65535', { exitCode: 2 });
+      }
+      const options = parsed.data;
+      let accounts: { user: string; password: string }[];
+      try {
+        accounts = options.account.map(parseAccount);
+      } catch (err) {
+        command.error(`error: ${(err as Error).message}`, { exitCode: 2 });
+      }
+      const { startEmulator } = await import('../../emulator/index.ts');
       const emulator = await startEmulator({
         port: options.port,
         host: options.host,

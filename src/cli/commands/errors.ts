@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { errorReport, type ErrorReport } from '../../operator/error-report.ts';
-import { withOperatorContext } from '../operator-config.ts';
+import type { ErrorReport } from '../../operator/error-report.ts';
 import { formatTable, formatTime, printJson, printLine } from '../output.ts';
 
 const optionsSchema = z.object({
@@ -66,13 +65,15 @@ export function registerErrorsCommand(program: Command): void {
     .command('errors')
     .description('List failing members, groups that failed, warn or are held, and open holds')
     .option('--group <id>', 'only this group')
-    .option('--limit <n>', 'list at most this many failed members (most recent first)', '1000')
+    .option('--limit <n>', 'list at most this many failed members, most recent first', '1000')
     .option('--json', 'print the report as JSON')
     .action(async (raw: unknown, command: Command) => {
       const parsed = optionsSchema.safeParse(raw);
       if (!parsed.success)
         command.error(`error: --limit must be a positive integer`, { exitCode: 2 });
       const options = parsed.data;
+      const { errorReport } = await import('../../operator/error-report.ts');
+      const { withOperatorContext } = await import('../operator-config.ts');
       const report = await withOperatorContext({ redis: false }, ({ stores }) =>
         errorReport(
           { pool: stores.pool },

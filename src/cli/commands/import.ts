@@ -1,18 +1,14 @@
 import type { Command } from 'commander';
-import { SingleBar } from 'cli-progress';
 import { z } from 'zod';
-import {
-  importContacts,
-  type ImportProgress,
-  type ImportSummary,
-} from '../../operator/import/import-contacts.ts';
-import { withOperatorContext } from '../operator-config.ts';
+import type { ImportProgress, ImportSummary } from '../../operator/import/import-contacts.ts';
+import { EXIT } from '../exit.ts';
 import { plural, printJson, printLine } from '../output.ts';
 
 const optionsSchema = z.object({
   group: z.string().min(1).optional(),
   report: z.string().min(1).optional(),
   format: z.enum(['csv', 'ndjson']).optional(),
+  maxRejects: z.coerce.number().int().min(0).default(0),
   json: z.boolean().optional(),
 });
 
@@ -20,9 +16,13 @@ const optionsSchema = z.object({
  * Progress on stderr (stdout stays for the summary): a bar on a terminal, otherwise a plain
  * line every few seconds, which reads well in a CI log or a cron mail.
  */
-function progressPrinter(): { update: (p: ImportProgress) => void; stop: () => void } {
+async function progressPrinter(): Promise<{
+  update: (p: ImportProgress) => void;
+  stop: () => void;
+}> {
   const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
   if (process.stderr.isTTY) {
+    const { SingleBar } = await import('cli-progress');
     const bar = new SingleBar(
       {
         format:
@@ -73,8 +73,9 @@ function printSummary(s: ImportSummary): void {
 
 /**
  * `afilnet-sync import <file> [--group <id>] [--report <path>] [--format csv|ndjson] [--json]`:
- * the CRM bulk path into `contacts`. Exits 1 when the file cannot be imported at all; rejected
- * rows alone do not fail the command (they are counted and reported).
+ * the CRM bulk path into `contacts`. Exits 1 when the file cannot be imported at all, and when
+ * more rows were rejected than `--max-rejects` allows (default 0); the good rows are imported
+ * either way, and the summary is printed.
  */
 export function registerImportCommand(program: Command): void {
   program
@@ -82,21 +83,24 @@ export function registerImportCommand(program: Command): void {
     .description('Bulk-import contacts from a CSV or NDJSON file (bad rows go to a report)')
     .argument('<file>', 'a .csv (header line; id required) or .ndjson/.jsonl file')
     .option('--group <id>', 'also add every imported contact to this group')
-    .option('--report <path>', 'where to write rejected rows (default <file>.errors.ndjson)')
+    .option('--report <path>', 'where to write rejected rows (default: <file>.errors.ndjson)')
     .option('--format <format>', 'csv or ndjson (default: from the file extension)')
+    .option('--max-rejects <n>', 'exit 0 even with up to this many rejected rows (default: 0)')
     .option('--json', 'print the summary as JSON')
     .action(async (file: string, raw: unknown, command: Command) => {
       const parsed = optionsSchema.safeParse(raw);
       if (!parsed.success) {
         command.error(
-          `error: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          `error: ${parsed.error.issues.map((i) => `--${i.path.join('.').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`).join('; ')}`,
           {
             exitCode: 2,
           },
         );
       }
       const options = parsed.data;
-      const printer = progressPrinter();
+      const { importContacts } = await import('../../operator/import/import-contacts.ts');
+      const { withOperatorContext } = await import('../operator-config.ts');
+      const printer = await progressPrinter();
       let summary: ImportSummary;
       try {
         summary = await withOperatorContext({ redis: false }, ({ stores }) =>
@@ -116,5 +120,13 @@ export function registerImportCommand(program: Command): void {
       }
       if (options.json === true) printJson(summary);
       else printSummary(summary);
+      if (summary.rejected > options.maxRejects) {
+        process.exitCode = EXIT.failure;
+        if (options.json !== true) {
+          process.stderr.write(
+            `afilnet-sync: ${plural(summary.rejected, 'row')} rejected, more than --max-rejects ${options.maxRejects}\n`,
+          );
+        }
+      }
     });
 }

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { loadDatabaseUrl } from '../../config/config.ts';
-import { migrate } from '../../db/migrate.ts';
 
 /**
  * `afilnet-sync migrate [--json]`: applies pending migrations to DATABASE_URL. Failures (an
@@ -13,6 +11,8 @@ export function registerMigrateCommand(program: Command): void {
     .description('Apply pending database migrations (prisma/migrations) to DATABASE_URL')
     .option('--json', 'print {"applied": [...]} instead of text')
     .action(async (options: { json?: boolean }) => {
+      const { loadDatabaseUrl } = await import('../../config/config.ts');
+      const { migrate } = await import('../../db/migrate.ts');
       const databaseUrl = loadDatabaseUrl();
       const json = options.json === true;
       const log = json ? undefined : (line: string) => process.stdout.write(`${line}\n`);

@@ -1,22 +1,19 @@
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type pg from 'pg';
-import { pino } from 'pino';
 import { z } from 'zod';
-import { loadDaemonConfig } from '../../config/config.ts';
-import { createLogger } from '../../observability/logger.ts';
-import { exampleItems, startResync, type ResyncItem, type ResyncRun } from '../../resync/index.ts';
-import { followResync } from '../../resync/follow-resync.ts';
-import { formatOutcome, formatPlanReport } from '../../resync/report-text.ts';
-import { openResyncServices } from '../../resync/resync-services.ts';
+import type { ResyncItem, ResyncRun } from '../../resync/index.ts';
+import { EXIT } from '../exit.ts';
 import { printJson, printLine } from '../output.ts';
 
 const optionsSchema = z.object({
-  group: z.array(z.string().min(1)),
+  group: z.array(z.string().min(1)).default([]),
   all: z.boolean().optional(),
   dryRun: z.boolean().optional(),
   json: z.boolean().optional(),
 });
+
+type FollowResync = typeof import('../../resync/follow-resync.ts').followResync;
 
 const EXAMPLES_PER_KIND = 3;
 
@@ -45,20 +42,28 @@ export function registerResyncCommand(program: Command): void {
     .option(
       '--group <id>',
       'a group to resync; repeatable',
-      (value: string, previous: string[]) => [...previous, value],
-      [] as string[],
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option('--all', 'every group that has a remote group')
     .option('--dry-run', 'report the differences only; change nothing')
     .option('--json', 'print the run as JSON')
-    .action(async (raw: unknown) => {
-      const options = optionsSchema.parse(raw);
+    .action(async (raw: unknown, command: Command) => {
+      const parsed = optionsSchema.safeParse(raw);
+      if (!parsed.success) command.error('error: --group needs a non-empty id', { exitCode: 2 });
+      const options = parsed.data;
+      const { loadDaemonConfig } = await import('../../config/config.ts');
+      const { pino } = await import('pino');
+      const { createLogger } = await import('../../observability/logger.ts');
+      const { exampleItems, startResync } = await import('../../resync/index.ts');
+      const { formatOutcome, formatPlanReport } = await import('../../resync/report-text.ts');
+      const { openResyncServices } = await import('../../resync/resync-services.ts');
       const config = loadDaemonConfig();
       // Logs go to stderr and only when something is wrong: stdout holds the report.
       const logger = createLogger(
         { level: 'warn', name: 'afilnet-sync-resync' },
         pino.destination(2),
       );
+      const { followResync } = await import('../../resync/follow-resync.ts');
       const services = await openResyncServices(config, logger);
       const stop = new AbortController();
       const onSignal = () => stop.abort();
@@ -71,7 +76,7 @@ export function registerResyncCommand(program: Command): void {
           dryRun: options.dryRun === true,
           startedBy: whoAmI(),
           onRunCreated: (runId) => {
-            following = follow(services.pool, runId, options, stop.signal);
+            following = follow(followResync, services.pool, runId, options, stop.signal);
           },
         });
         // A dry run has planned by now: its follower only needs to draw the last state.
@@ -86,7 +91,8 @@ export function registerResyncCommand(program: Command): void {
         else printLine(run.dryRun ? formatPlanReport(run, examples) : formatOutcome(run));
         // 130: following was interrupted (Ctrl+C) before the daemon finished.
         const finished = run.status !== 'planning' && run.status !== 'applying';
-        process.exitCode = run.status === 'failed' ? 1 : finished ? 0 : 130;
+        process.exitCode =
+          run.status === 'failed' ? EXIT.failure : finished ? EXIT.ok : EXIT.interrupted;
       } finally {
         process.off('SIGINT', onSignal);
         await services.close();
@@ -96,6 +102,7 @@ export function registerResyncCommand(program: Command): void {
 
 /** Shows the run's progress on stderr until it ends or `signal` aborts. */
 function follow(
+  followResync: FollowResync,
   pool: pg.Pool,
   runId: string,
   options: z.infer<typeof optionsSchema>,

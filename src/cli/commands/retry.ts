@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { retryFailed } from '../../operator/retry-failed.ts';
-import { queueOf, withOperatorContext } from '../operator-config.ts';
 import { plural, printJson, printLine } from '../output.ts';
 
 const optionsSchema = z.object({
@@ -38,6 +36,8 @@ export function registerRetryCommand(program: Command): void {
           exitCode: 2,
         });
       }
+      const { retryFailed } = await import('../../operator/retry-failed.ts');
+      const { queueOf, withOperatorContext } = await import('../operator-config.ts');
       const scope = options.all === true ? { all: true as const } : { groupIds: options.group };
       const result = await withOperatorContext({ redis: true }, (ctx) =>
         retryFailed({ pool: ctx.stores.pool, queue: queueOf(ctx) }, scope),

@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { loadDaemonConfig } from '../../config/config.ts';
-import { startDaemon } from '../../daemon.ts';
-import { createLogger } from '../../observability/logger.ts';
 
 /** `afilnet-sync start`: the relay and the workers in one process. SIGTERM drains; twice exits. */
 export function registerStartCommand(program: Command): void {
@@ -9,6 +6,9 @@ export function registerStartCommand(program: Command): void {
     .command('start')
     .description('run the daemon: capture relay and sync workers (configured by the environment)')
     .action(async () => {
+      const { loadDaemonConfig } = await import('../../config/config.ts');
+      const { startDaemon } = await import('../../daemon.ts');
+      const { createLogger } = await import('../../observability/logger.ts');
       const config = loadDaemonConfig();
       const logger = createLogger({ level: config.LOG_LEVEL, name: 'afilnet-sync' });
       const daemon = await startDaemon(config, logger);

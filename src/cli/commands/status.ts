@@ -1,16 +1,20 @@
 import type { Command } from 'commander';
-import { statusReport, type StatusReport } from '../../operator/status-report.ts';
-import { withOperatorContext } from '../operator-config.ts';
-import {
-  formatDuration,
-  formatTable,
-  formatTime,
-  plural,
-  printJson,
-  printLine,
-} from '../output.ts';
+import { z } from 'zod';
+import type { StatusHealth } from '../../operator/status-health.ts';
+import type { StatusReport } from '../../operator/status-report.ts';
+import { EXIT } from '../exit.ts';
+import { formatAgo, formatDuration, formatTable, plural, printJson, printLine } from '../output.ts';
 
-function printStatus(report: StatusReport): void {
+const optionsSchema = z.object({
+  group: z.array(z.string().min(1)).default([]),
+  problems: z.boolean().optional(),
+  maxLag: z.coerce.number().positive().default(900),
+  json: z.boolean().optional(),
+});
+
+function printStatus(report: StatusReport, health: StatusHealth): void {
+  printLine(health.verdict);
+  printLine();
   if (report.groups.length === 0) {
     printLine('No groups.');
   } else {
@@ -38,7 +42,7 @@ function printStatus(report: StatusReport): void {
           g.failed,
           g.heldDeletes,
           g.status ?? 'new',
-          formatTime(g.lastSyncAt),
+          formatAgo(g.lastSyncAt, report.at),
         ]),
         { maxWidth: 30 },
       ),
@@ -69,16 +73,33 @@ function printStatus(report: StatusReport): void {
 }
 
 /**
- * `afilnet-sync status [--json]`: per group progress and problems, queue depths, outbox lag and
- * the allowed API rate. Needs Postgres and Redis; either unreachable is one line and exit 1.
+ * `afilnet-sync status [--group <id>]… [--problems] [--max-lag <s>] [--json]`: a one-line verdict,
+ * then per group progress and problems, queue depths, outbox lag and the allowed API rate. Exit 0
+ * healthy, 3 unhealthy (no daemon, a failed group, changes waiting too long); a store unreachable
+ * is one line and exit 1.
  */
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
-    .description('Show each group’s sync progress, queue depths, outbox lag and the API rate')
-    .option('--json', 'print the report as JSON')
-    .action(async (options: { json?: boolean }) => {
-      const report = await withOperatorContext({ redis: true }, ({ stores, prefix, rateCeiling }) =>
+    .description('Say whether the sync is healthy; show each group, the queue, the lag, the rate')
+    .option(
+      '--group <id>',
+      'only this group; repeatable',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option('--problems', 'only groups with problems: failed, warned, held or failing members')
+    .option('--max-lag <seconds>', 'unhealthy when a change waits longer (default: 900)')
+    .option('--json', 'print the report and the verdict as JSON')
+    .action(async (raw: unknown, command: Command) => {
+      const parsed = optionsSchema.safeParse(raw);
+      if (!parsed.success) {
+        command.error('error: --max-lag must be a positive number of seconds', { exitCode: 2 });
+      }
+      const options = parsed.data;
+      const { statusReport } = await import('../../operator/status-report.ts');
+      const { groupHasProblems, judgeStatus } = await import('../../operator/status-health.ts');
+      const { withOperatorContext } = await import('../operator-config.ts');
+      const full = await withOperatorContext({ redis: true }, ({ stores, prefix, rateCeiling }) =>
         statusReport({
           pool: stores.pool,
           queue: stores.queue,
@@ -87,7 +108,19 @@ export function registerStatusCommand(program: Command): void {
           rateCeiling,
         }),
       );
-      if (options.json === true) printJson(report);
-      else printStatus(report);
+      const unknown = options.group.filter((id) => !full.groups.some((g) => g.id === id));
+      if (unknown.length > 0) throw new Error(`No group "${unknown.join('", "')}"`);
+      const asked =
+        options.group.length > 0
+          ? full.groups.filter((g) => options.group.includes(g.id))
+          : full.groups;
+      const health = judgeStatus(full, asked, { maxLagMs: options.maxLag * 1000 });
+      const report = {
+        ...full,
+        groups: options.problems === true ? asked.filter(groupHasProblems) : asked,
+      };
+      if (options.json === true) printJson({ ...report, health });
+      else printStatus(report, health);
+      process.exitCode = health.healthy ? EXIT.ok : EXIT.unhealthy;
     });
 }
