@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'src/generated', 'bench/results', 'test-artifacts'] },
+  { ignores: ['node_modules', 'src/generated', 'bench/results', 'test-artifacts', 'dist'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 
-const optionsSchema = z.object({
-  port: z.coerce.number().int().min(0).max(65535),
-  host: z.string().min(1),
-  account: z.array(z.string()).default([]),
-  strictDocs: z.boolean().optional(),
-});
+/** Built on first use: zod is loaded only when the command runs, not for `--help`. */
+async function optionsSchema() {
+  const { z } = await import('zod');
+  return z.object({
+    port: z.coerce.number().int().min(0).max(65535),
+    host: z.string().min(1),
+    account: z.array(z.string()).default([]),
+    strictDocs: z.boolean().optional(),
+  });
+}
 
 /**
  * Splits `user:password` on the first ':'. The message never repeats the value: it may hold a
@@ -47,7 +50,7 @@ export function registerEmulatorCommand(program: Command): void {
     )
     .option('--strict-docs', 'creating methods answer without ids, as the page literally says')
     .action(async (raw: unknown, command: Command) => {
-      const parsed = optionsSchema.safeParse(raw);
+      const parsed = (await optionsSchema()).safeParse(raw);
       if (!parsed.success) {
         command.error('error: --port must be a whole number from 0 to 65535', { exitCode: 2 });
       }

@@ -1,13 +1,16 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import type { ErrorReport } from '../../operator/error-report.ts';
 import { formatTable, formatTime, printJson, printLine } from '../output.ts';
 
-const optionsSchema = z.object({
-  group: z.string().min(1).optional(),
-  limit: z.coerce.number().int().positive(),
-  json: z.boolean().optional(),
-});
+/** Built on first use: zod is loaded only when the command runs, not for `--help`. */
+async function optionsSchema() {
+  const { z } = await import('zod');
+  return z.object({
+    group: z.string().min(1).optional(),
+    limit: z.coerce.number().int().positive(),
+    json: z.boolean().optional(),
+  });
+}
 
 function printErrors(report: ErrorReport): void {
   if (report.members.length + report.groups.length + report.holds.length === 0) {
@@ -68,7 +71,7 @@ export function registerErrorsCommand(program: Command): void {
     .option('--limit <n>', 'list at most this many failed members, most recent first', '1000')
     .option('--json', 'print the report as JSON')
     .action(async (raw: unknown, command: Command) => {
-      const parsed = optionsSchema.safeParse(raw);
+      const parsed = (await optionsSchema()).safeParse(raw);
       if (!parsed.success)
         command.error(`error: --limit must be a positive integer`, { exitCode: 2 });
       const options = parsed.data;

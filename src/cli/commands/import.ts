@@ -1,16 +1,19 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import type { ImportProgress, ImportSummary } from '../../operator/import/import-contacts.ts';
 import { EXIT } from '../exit.ts';
 import { plural, printJson, printLine } from '../output.ts';
 
-const optionsSchema = z.object({
-  group: z.string().min(1).optional(),
-  report: z.string().min(1).optional(),
-  format: z.enum(['csv', 'ndjson']).optional(),
-  maxRejects: z.coerce.number().int().min(0).default(0),
-  json: z.boolean().optional(),
-});
+/** Built on first use: zod is loaded only when the command runs, not for `--help`. */
+async function optionsSchema() {
+  const { z } = await import('zod');
+  return z.object({
+    group: z.string().min(1).optional(),
+    report: z.string().min(1).optional(),
+    format: z.enum(['csv', 'ndjson']).optional(),
+    maxRejects: z.coerce.number().int().min(0).default(0),
+    json: z.boolean().optional(),
+  });
+}
 
 /**
  * Progress on stderr (stdout stays for the summary): a bar on a terminal, otherwise a plain
@@ -88,7 +91,7 @@ export function registerImportCommand(program: Command): void {
     .option('--max-rejects <n>', 'exit 0 even with up to this many rejected rows (default: 0)')
     .option('--json', 'print the summary as JSON')
     .action(async (file: string, raw: unknown, command: Command) => {
-      const parsed = optionsSchema.safeParse(raw);
+      const parsed = (await optionsSchema()).safeParse(raw);
       if (!parsed.success) {
         command.error(
           `error: ${parsed.error.issues.map((i) => `--${i.path.join('.').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`).join('; ')}`,

@@ -1,18 +1,23 @@
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type pg from 'pg';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ResyncItem, ResyncRun } from '../../resync/index.ts';
 import { EXIT } from '../exit.ts';
 import { printJson, printLine } from '../output.ts';
 
-const optionsSchema = z.object({
-  group: z.array(z.string().min(1)).default([]),
-  all: z.boolean().optional(),
-  dryRun: z.boolean().optional(),
-  json: z.boolean().optional(),
-});
+/** Built on first use: zod is loaded only when the command runs, not for `--help`. */
+async function optionsSchema() {
+  const { z } = await import('zod');
+  return z.object({
+    group: z.array(z.string().min(1)).default([]),
+    all: z.boolean().optional(),
+    dryRun: z.boolean().optional(),
+    json: z.boolean().optional(),
+  });
+}
 
+type ResyncOptions = z.infer<Awaited<ReturnType<typeof optionsSchema>>>;
 type FollowResync = typeof import('../../resync/follow-resync.ts').followResync;
 
 const EXAMPLES_PER_KIND = 3;
@@ -48,7 +53,7 @@ export function registerResyncCommand(program: Command): void {
     .option('--dry-run', 'report the differences only; change nothing')
     .option('--json', 'print the run as JSON')
     .action(async (raw: unknown, command: Command) => {
-      const parsed = optionsSchema.safeParse(raw);
+      const parsed = (await optionsSchema()).safeParse(raw);
       if (!parsed.success) command.error('error: --group needs a non-empty id', { exitCode: 2 });
       const options = parsed.data;
       const { loadDaemonConfig } = await import('../../config/config.ts');
@@ -105,7 +110,7 @@ function follow(
   followResync: FollowResync,
   pool: pg.Pool,
   runId: string,
-  options: z.infer<typeof optionsSchema>,
+  options: ResyncOptions,
   signal: AbortSignal,
 ): Promise<ResyncRun> {
   if (!options.dryRun && !options.json) {

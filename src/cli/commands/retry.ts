@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { plural, printJson, printLine } from '../output.ts';
 
-const optionsSchema = z.object({
-  group: z.array(z.string().min(1)).default([]),
-  all: z.boolean().optional(),
-  json: z.boolean().optional(),
-});
+/** Built on first use: zod is loaded only when the command runs, not for `--help`. */
+async function optionsSchema() {
+  const { z } = await import('zod');
+  return z.object({
+    group: z.array(z.string().min(1)).default([]),
+    all: z.boolean().optional(),
+    json: z.boolean().optional(),
+  });
+}
 
 /**
  * `afilnet-sync retry (--group <id>… | --all) [--json]`: after the cause of failures is fixed,
@@ -25,7 +28,7 @@ export function registerRetryCommand(program: Command): void {
     .option('--all', 'retry every group')
     .option('--json', 'print the counts as JSON')
     .action(async (raw: unknown, command: Command) => {
-      const parsed = optionsSchema.safeParse(raw);
+      const parsed = (await optionsSchema()).safeParse(raw);
       if (!parsed.success) command.error('error: --group needs a non-empty id', { exitCode: 2 });
       const options = parsed.data;
       if (options.all === true && options.group.length > 0) {

@@ -1,16 +1,19 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import type { StatusHealth } from '../../operator/status-health.ts';
 import type { StatusReport } from '../../operator/status-report.ts';
 import { EXIT } from '../exit.ts';
 import { formatAgo, formatDuration, formatTable, plural, printJson, printLine } from '../output.ts';
 
-const optionsSchema = z.object({
-  group: z.array(z.string().min(1)).default([]),
-  problems: z.boolean().optional(),
-  maxLag: z.coerce.number().positive().default(900),
-  json: z.boolean().optional(),
-});
+/** Built on first use: zod is loaded only when the command runs, not for `--help`. */
+async function optionsSchema() {
+  const { z } = await import('zod');
+  return z.object({
+    group: z.array(z.string().min(1)).default([]),
+    problems: z.boolean().optional(),
+    maxLag: z.coerce.number().positive().default(900),
+    json: z.boolean().optional(),
+  });
+}
 
 function printStatus(report: StatusReport, health: StatusHealth): void {
   printLine(health.verdict);
@@ -91,7 +94,7 @@ export function registerStatusCommand(program: Command): void {
     .option('--max-lag <seconds>', 'unhealthy when a change waits longer (default: 900)')
     .option('--json', 'print the report and the verdict as JSON')
     .action(async (raw: unknown, command: Command) => {
-      const parsed = optionsSchema.safeParse(raw);
+      const parsed = (await optionsSchema()).safeParse(raw);
       if (!parsed.success) {
         command.error('error: --max-lag must be a positive number of seconds', { exitCode: 2 });
       }
