@@ -15,6 +15,8 @@ export interface MemberSnapshot {
   remoteId: string | null;
   /** What was last confirmed remotely; null when the member is not known to be there. */
   syncedFields: FieldValues | null;
+  /** The main value last sent (or known at a link), kept even when syncedFields is not. */
+  mainValue?: string | null;
   /** An add may have reached the provider without our knowing (ambiguous answer or crash). */
   uncertain: boolean;
 }
@@ -93,7 +95,7 @@ export function planMemberSync(
       kind: 'delete',
       contactId,
       remoteId: member.remoteId,
-      main: member.syncedFields?.[main] ?? null,
+      main: member.syncedFields?.[main] ?? member.mainValue ?? null,
     };
   }
   const fields = projectFields(group, member.contact);
@@ -107,7 +109,7 @@ export function planMemberSync(
       fields,
       main: mainValue,
       remoteId: member.remoteId,
-      previousMain: member.syncedFields?.[main] ?? null,
+      previousMain: member.syncedFields?.[main] ?? member.mainValue ?? null,
     };
   }
   if (member.syncedFields === null) return { kind: 'add', contactId, fields, main: mainValue };

@@ -1,6 +1,6 @@
 import { AfilnetApiError, AfilnetError } from '../afilnet/index.ts';
 import { TransientSyncError } from '../gateway/api-caller.ts';
-import type { SyncTarget } from '../sync/sync-group-members.ts';
+import type { ReconciledGroup } from '../sync/reconcile-group.ts';
 import { GroupBusyError, lockGroup } from './group-lock.ts';
 import { planGroup, ResyncRefusedError, type PlanDeps } from './plan-group.ts';
 import { appendRunError, patchGroupProgress } from './resync-store.ts';
@@ -9,7 +9,7 @@ import { appendRunError, patchGroupProgress } from './resync-store.ts';
 const LOCK_WAIT_MS = 120_000;
 
 /**
- * The worker's hook, called right after the group is reconciled: when a resync was requested for
+ * The worker's hook (plugged in by the composition root), called right after the group is reconciled: when a resync was requested for
  * the group (sync_group_state.resync_run_id), reads the remote group again and, in one
  * transaction, makes the sync state say what Afilnet really holds and marks the members that
  * need a call. The member loop that follows in the same run then repairs them at bulk priority,
@@ -18,7 +18,7 @@ const LOCK_WAIT_MS = 120_000;
  * Retryable failures throw (the job is retried, the request stays pending); a refusal by
  * Afilnet ends the resync of this group as failed and lets the ordinary sync go on.
  */
-export async function applyPendingResync(deps: PlanDeps, target: SyncTarget): Promise<void> {
+export async function applyPendingResync(target: ReconciledGroup, deps: PlanDeps): Promise<void> {
   const { pool } = deps;
   const pending = await pool.query<{ run_id: string }>(
     `SELECT resync_run_id::text AS run_id FROM sync_group_state

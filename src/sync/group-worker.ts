@@ -1,6 +1,8 @@
-import { Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { Logger } from '../observability/logger.ts';
+import { RateLimitError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { backoffMs } from '../gateway/api-caller.ts';
+import type { Logger } from '../observability/logger.ts';
+import { AccountPausedError } from './account-paused-error.ts';
+import type { AccountPause } from './account-pause.ts';
 import { SYNC_QUEUE, type GroupJobData, type GroupQueue } from './group-queue.ts';
 import { syncGroup, type GroupSyncDeps } from './sync-group.ts';
 import { withGroupLock } from './group-lock.ts';
@@ -11,11 +13,13 @@ export interface GroupWorkerOptions {
   concurrency: number;
   queue: GroupQueue;
   logger: Logger;
+  accountPause: AccountPause;
 }
 
 /**
  * The BullMQ worker: one job = one run for one group. A retryable failure throws, and BullMQ
- * retries with jittered exponential backoff; a run that hit its time slice queues the group again.
+ * retries with jittered exponential backoff; a run that hit its time slice queues the group again;
+ * an account-wide refusal pauses the account and puts the job back without using an attempt.
  */
 export function createGroupWorker(
   deps: GroupSyncDeps,
@@ -26,19 +30,27 @@ export function createGroupWorker(
     async (job: Job<GroupJobData>) => {
       const { groupId } = job.data;
       const logger = opts.logger.child({ groupId, jobId: job.id });
-      // A run whose lock connection died stops between chunks: another replica may take over.
-      const outcome = await withGroupLock(deps.pool, groupId, (lockLost) =>
-        syncGroup(
-          { ...deps, logger, isStopping: () => lockLost() || (deps.isStopping?.() ?? false) },
-          groupId,
-        ),
-      );
-      if (outcome.more) await opts.queue.enqueue([groupId], { now: true });
+      try {
+        // A run whose lock connection died stops between chunks: another replica may take over.
+        const outcome = await withGroupLock(deps.pool, groupId, (lockLost) =>
+          syncGroup(
+            { ...deps, logger, isStopping: () => lockLost() || (deps.isStopping?.() ?? false) },
+            groupId,
+          ),
+        );
+        if (outcome.more) await opts.queue.enqueue([groupId], { now: true });
+      } catch (err) {
+        if (!(err instanceof AccountPausedError)) throw err;
+        await opts.accountPause.pause(err.reason);
+        throw new RateLimitError();
+      }
     },
     {
       connection: opts.connection,
       prefix: opts.prefix,
       concurrency: opts.concurrency,
+      // Needed for the queue-wide hold of an account pause (queue.rateLimit); never reached.
+      limiter: { max: 1_000_000, duration: 1_000 },
       // A killed replica's job is taken over within ~20 s instead of BullMQ's default ~60 s.
       lockDuration: 15_000,
       stalledInterval: 5_000,

@@ -1,33 +1,35 @@
 import type pg from 'pg';
-import {
-  AfilnetApiError,
-  AfilnetError,
-  ContactEncodingError,
-  type AfilnetClient,
-} from '../afilnet/index.ts';
-import type { Logger } from '../observability/logger.ts';
-import { planMemberSync, type MemberOp, type PlanLimits } from '../planner/plan-member-sync.ts';
-import {
-  changedFields,
-  mainFieldOf,
-  type FieldValues,
-  type GroupShape,
-} from '../planner/project-fields.ts';
-import { TransientSyncError, type ApiCaller } from '../gateway/api-caller.ts';
-import type { DeleteGuard } from './delete-guard.ts';
-import {
-  clearDirty,
-  forgetMembers,
-  mainValuesHeldByOthers,
-  markMembersFailed,
-  markUncertain,
-  unmarkUncertain,
-  writeMemberStates,
-  type DirtyMember,
-  type StateWrite,
-} from './member-store.ts';
+import type { AfilnetClient } from '../afilnet/index.ts';
+import type { ApiCaller } from '../gateway/api-caller.ts';
 import type { Priority } from '../gateway/rate-budget.ts';
-import type { RemoteIndex } from './remote-index.ts';
+import type { Logger } from '../observability/logger.ts';
+import { admitMainValues } from '../planner/admit-main-values.ts';
+import { callOutcome, type CallOutcome, type CallResult } from '../planner/call-outcome.ts';
+import {
+  actionAfterCall,
+  actionUnsent,
+  methodOf,
+  stepAfterAdmission,
+  stepAfterPlan,
+  stepAfterSettle,
+  type AddCall,
+  type Call,
+  type Claimant,
+  type DeleteCall,
+  type Lookup,
+  type ModifyCall,
+  type Step,
+} from '../planner/member-steps.ts';
+import { planMemberSync, type PlanLimits } from '../planner/plan-member-sync.ts';
+import { mainFieldOf, type GroupShape } from '../planner/project-fields.ts';
+import { settleMember } from '../planner/settle-member.ts';
+import type { DirtyMember } from '../state/dirty-marks.ts';
+import { mainValuesHeldByOthers, markUncertain, writeMemberStates } from '../state/member-state.ts';
+import { callResultOf } from './call-result.ts';
+import { ChunkLedger } from './chunk-ledger.ts';
+import type { DeleteGuard } from './delete-guard.ts';
+import { MemberCalls } from './member-calls.ts';
+import type { RemoteSnapshot } from './remote-snapshot.ts';
 
 export interface MemberSyncDeps {
   pool: pg.Pool;
@@ -46,374 +48,200 @@ export interface SyncTarget {
   groupId: string;
   remoteId: string;
   shape: GroupShape;
-  /** The remote group read at most once per job run, shared by its chunks. */
-  index: RemoteIndex;
+  /** The remote group, read when a look-up needs it, shared by the run's chunks. */
+  snapshot: RemoteSnapshot;
 }
 
-type Op<K extends MemberOp['kind']> = Extract<MemberOp, { kind: K }> & {
-  seq: string;
-  bulk: boolean;
-};
+/** What a chunk left behind. */
+export interface ChunkResult {
+  /** A retryable failure left work: the job backs off and runs again. */
+  transient: boolean;
+  held: number;
+  progressed: boolean;
+  /** Members waiting for another member to give up their main value. */
+  waiting: number;
+  /** Every call of the account is refused: pause it (no member failed, every mark kept). */
+  pauseAccount: string | null;
+  /** The remote group cannot be used: record this on the group (every mark kept). */
+  failGroup: string | null;
+}
 
-const synced = (
-  contactId: string,
-  remoteId: string | null,
-  fields: FieldValues,
-  main: string,
-  method: string | null,
-  result: string | null,
-): StateWrite => ({
-  contactId,
-  remoteId,
-  fields,
-  main,
-  uncertain: false,
-  status: 'synced',
-  method,
-  result,
-  error: null,
-});
-
-/** Why a call failed, in words fit for the `errors` command. */
-const describe = (err: unknown): string =>
-  err instanceof AfilnetApiError ? `${err.code}` : err instanceof Error ? err.message : String(err);
+const priorityOf = (bulk: boolean): Priority => (bulk ? 'bulk' : 'live');
 
 /**
- * Brings one chunk of a group's dirty members to the database's state in the fewest calls: adds
- * batched through addcontactlist, one call per real change, none for a change nobody can see.
- * Returns whether a retryable failure left work behind (the job is then retried with backoff).
+ * Brings one chunk of a group's dirty members to the database's state in the fewest calls. The
+ * decisions are pure (src/planner: plan → admit → settle → outcome, routed by member-steps);
+ * this only reads, batches, calls and persists.
  */
 export async function syncGroupMembers(
   deps: MemberSyncDeps,
   target: SyncTarget,
-  rows: DirtyMember[],
-): Promise<{ transient: boolean; held: number; progressed: boolean }> {
-  const { pool, groupId } = { pool: deps.pool, groupId: target.groupId };
+  rows: readonly DirtyMember[],
+): Promise<ChunkResult> {
+  const { groupId } = target;
   const main = mainFieldOf(target.shape.type);
-  const priorityOf = (bulk: boolean): Priority => (bulk ? 'bulk' : 'live');
+  const ledger = new ChunkLedger();
+  const result: ChunkResult = {
+    transient: false,
+    held: 0,
+    progressed: false,
+    waiting: 0,
+    pauseAccount: null,
+    failGroup: null,
+  };
+  const calls: Call[] = [];
+  const lookups: Lookup[] = [];
+  const claimants: Claimant[] = [];
+  const dispatch = (step: Step): void => {
+    if (step.kind === 'write') ledger.apply(step.action);
+    else if (step.kind === 'call') calls.push(step.call);
+    else if (step.kind === 'lookup') lookups.push(step.lookup);
+    else if (step.kind === 'claim') claimants.push(step.claimant);
+    else result.waiting++;
+  };
   const chunkPriority = priorityOf(rows.every((r) => r.bulk));
-  // Bulk work stops taking new calls after a short while, so live changes are read next.
-  const yieldAt = chunkPriority === 'bulk' ? Date.now() + deps.bulkYieldMs : Infinity;
-  const index = target.index;
-  const done: { contactId: string; seq: string }[] = [];
-  const writes: StateWrite[] = [];
-  const failures: { contactId: string; method: string | null; error: string }[] = [];
-  const forget: string[] = [];
-  let transient = false;
-  let held = 0;
 
-  const adds: Op<'add'>[] = [];
-  const modifies: Op<'modify'>[] = [];
-  const deletes: Op<'delete'>[] = [];
-  const resolves: Op<'resolve'>[] = [];
-  for (const row of rows) {
-    const op = { ...planMemberSync(target.shape, row, deps.limits), seq: row.seq, bulk: row.bulk };
-    const mark = { contactId: row.contactId, seq: row.seq };
-    switch (op.kind) {
-      case 'none':
-        if (op.forget) forget.push(op.contactId);
-        else if (row.status !== 'synced' && row.syncedFields) {
-          writes.push(
-            synced(
-              op.contactId,
-              row.remoteId,
-              row.syncedFields,
-              row.syncedFields[main] ?? '',
-              null,
-              null,
-            ),
-          );
-        }
-        done.push(mark);
-        break;
-      case 'invalid':
-        failures.push({ contactId: op.contactId, method: null, error: `${op.code}: ${op.reason}` });
-        done.push(mark);
-        break;
-      case 'add':
-        adds.push(op);
-        break;
-      case 'resolve':
-        resolves.push(op);
-        break;
-      case 'modify':
-        modifies.push(op);
-        break;
-      case 'delete':
-        deletes.push(op);
-        break;
-    }
+  for (const row of rows)
+    dispatch(stepAfterPlan(row, planMemberSync(target.shape, row, deps.limits), main));
+
+  const candidates = claimants.map((c) => ({ contactId: c.mark.contactId, main: c.op.main }));
+  const claims = await mainValuesHeldByOthers(deps.pool, groupId, main, candidates);
+  const admitted = admitMainValues(candidates, claims);
+  for (const c of claimants) {
+    dispatch(stepAfterAdmission(c, admitted.get(c.mark.contactId) ?? { kind: 'go' }, main));
   }
 
-  // Two members of one group with the same main field would share one remote contact.
-  const claimed = await mainValuesHeldByOthers(pool, groupId, main, [...adds, ...resolves]);
-  const seenMain = new Map<string, string>();
-  const keep = <T extends Op<'add'> | Op<'resolve'>>(op: T): boolean => {
-    const claim = claimed.get(op.contactId);
-    // The holder is being deleted or renumbered: this member's turn comes after (mark kept).
-    if (claim?.departing) return false;
-    const holder = claim?.holder ?? seenMain.get(op.main);
-    if (holder === undefined) {
-      seenMain.set(op.main, op.contactId);
-      return true;
-    }
-    failures.push({
-      contactId: op.contactId,
-      method: null,
-      error: `DUPLICATE_MAIN_FIELD: contact ${holder} of this group already has ${main} ${op.main}`,
-    });
-    done.push({ contactId: op.contactId, seq: op.seq });
-    return false;
-  };
-  const liveAdds = adds.filter(keep);
-  const liveResolves = resolves.filter(keep);
-
-  // Unknown ids and uncertain adds are settled with one read of the remote group.
   try {
-    for (const op of liveResolves) {
-      // By the id it may already have, else by its main value now or when it was last sent
-      // (an add of unknown outcome followed by a change of number must not leave a stray).
-      const found =
-        (op.remoteId !== null ? await index.findById(op.remoteId, chunkPriority) : undefined) ??
-        (await index.find(op.main, chunkPriority))[0] ??
-        (op.previousMain !== null
-          ? (await index.find(op.previousMain, chunkPriority))[0]
-          : undefined);
-      if (!found) {
-        liveAdds.push({ ...op, kind: 'add' });
-        continue;
-      }
-      const remote = pick(found.fields, Object.keys(op.fields).concat(target.shape.fields));
-      const changed = changedFields(remote, op.fields);
-      if (Object.keys(changed).length === 0) {
-        writes.push(
-          synced(op.contactId, found.idcontact, op.fields, op.main, 'getcontacts', 'adopted'),
-        );
-        done.push({ contactId: op.contactId, seq: op.seq });
-      } else {
-        modifies.push({
-          ...op,
-          kind: 'modify',
-          remoteId: found.idcontact,
-          previousMain: op.main,
-          changed,
-        });
-      }
-    }
-    for (const op of modifies) {
-      if (op.remoteId !== null) continue;
-      const found = (await index.find(op.previousMain ?? op.main, chunkPriority))[0];
-      if (found) op.remoteId = found.idcontact;
-    }
-    for (const op of deletes) {
-      if (op.remoteId !== null || op.main === null) continue;
-      const found = (await index.find(op.main, chunkPriority))[0];
-      if (found) op.remoteId = found.idcontact;
+    const found = await target.snapshot.lookup(
+      lookups.map((l) => ({
+        contactId: l.mark.contactId,
+        remoteId: l.remoteId,
+        main: l.need.main,
+        previousMain: l.need.kind === 'present' ? l.need.previousMain : null,
+      })),
+      chunkPriority,
+    );
+    for (const l of lookups) {
+      const matches = found.get(l.mark.contactId);
+      if (matches) dispatch(stepAfterSettle(l, settleMember(l.need, matches)));
     }
   } catch (err) {
-    if (!(err instanceof AfilnetError) && !(err instanceof TransientSyncError)) throw err;
-    deps.logger.warn({ err, groupId }, 'could not read the remote group; will retry');
-    await flush();
-    return { transient: true, held, progressed: false };
+    const answer = callResultOf(err);
+    if (answer === null) throw err;
+    // A read changes nothing remote: every mark stays; only a stop reason or a retry matters.
+    const outcome = callOutcome('deletecontact', answer);
+    stopOn(result, outcome);
+    result.transient = outcome.pauseAccount === null && outcome.failGroup === null;
+    await ledger.flush(deps.pool, groupId);
+    return result;
   }
 
-  // A modify whose remote contact is gone becomes an add; a delete of nothing is forgotten.
-  for (const op of modifies.filter((m) => m.remoteId === null)) {
-    liveAdds.push({
-      kind: 'add',
-      contactId: op.contactId,
-      fields: op.fields,
-      main: op.main,
-      seq: op.seq,
-      bulk: op.bulk,
-    });
+  // The mass-deletion guard sees every delete of the chunk at once.
+  const deletes = calls.filter((c) => c.kind === 'delete' && !c.release);
+  let sendable = calls;
+  if (!(await deps.guard.admitMemberDeletes(groupId, deletes.length))) {
+    result.held = deletes.length;
+    sendable = calls.filter((c) => c.kind !== 'delete' || c.release);
   }
-  const sendModifies = modifies.filter((m) => m.remoteId !== null);
-  const sendDeletes: Op<'delete'>[] = [];
-  for (const op of deletes) {
-    if (op.remoteId === null) {
-      forget.push(op.contactId);
-      done.push({ contactId: op.contactId, seq: op.seq });
-    } else sendDeletes.push(op);
-  }
-  let admittedDeletes = sendDeletes;
-  if (!(await deps.guard.admitMemberDeletes(groupId, sendDeletes.length))) {
-    held = sendDeletes.length;
-    admittedDeletes = [];
-  }
+  await sendCalls(deps, target, sendable, ledger, result, chunkPriority);
 
-  for (let i = 0; i < liveAdds.length && Date.now() < yieldAt; i += deps.batchSize) {
-    await addBatch(liveAdds.slice(i, i + deps.batchSize));
-  }
-  const calls = Date.now() < yieldAt ? [...sendModifies, ...admittedDeletes] : [];
-  // Write-ahead: until each answer is recorded, these members' remote copies are unknown (a lost
-  // answer or a crash is settled by a look-up, never by trusting the old state).
-  await markUncertain(
-    pool,
-    groupId,
-    calls.map((op) => op.contactId),
-  );
-  const started = await runLimited(calls, deps.concurrency, yieldAt, async (op) => {
-    if (op.kind === 'modify') await modify(op);
-    else await remove(op);
-  });
-  // Calls never sent (the chunk yielded to live work) are back to what was known before,
-  // unless they were already uncertain (settled by a look-up in this run).
-  const resolvedIds = new Set(liveResolves.map((op) => op.contactId));
-  await unmarkUncertain(
-    pool,
-    groupId,
-    calls
-      .slice(started)
-      .map((op) => op.contactId)
-      .filter((id) => !resolvedIds.has(id)),
-  );
-  const forgotten = new Set(forget);
-  const deleted = admittedDeletes.filter((op) => forgotten.has(op.contactId)).length;
+  result.progressed = ledger.progressed;
+  const deleted = ledger.deletedCount;
+  await ledger.flush(deps.pool, groupId);
   await deps.guard.recordDeletes(groupId, deleted);
-  const progressed = done.length > 0 || writes.length > 0 || forget.length > 0;
-  await flush();
-  return { transient, held, progressed };
-
-  async function flush(): Promise<void> {
-    await writeMemberStates(pool, groupId, writes.splice(0));
-    await markMembersFailed(pool, groupId, failures.splice(0));
-    await forgetMembers(pool, groupId, forget.splice(0));
-    await clearDirty(pool, groupId, done.splice(0));
-  }
-
-  async function addBatch(batch: Op<'add'>[]): Promise<void> {
-    // Write-ahead: until the answer is recorded, these members may or may not be remote.
-    await writeMemberStates(
-      pool,
-      groupId,
-      batch.map((op) => ({
-        ...synced(op.contactId, null, op.fields, op.main, 'addcontactlist', 'sending'),
-        uncertain: true,
-      })),
-    );
-    let answer;
-    try {
-      answer = await deps.caller.call('addcontactlist', priorityOf(batch[0]?.bulk ?? false), () =>
-        deps.client.addcontactlist(
-          target.remoteId,
-          batch.map((op) => op.fields),
-        ),
-      );
-    } catch (err) {
-      if (err instanceof AfilnetApiError) {
-        if (batch.length === 1) {
-          const op = batch[0] as Op<'add'>;
-          writes.push({
-            ...synced(op.contactId, null, op.fields, op.main, 'addcontactlist', null),
-            fields: null,
-            status: 'failed',
-            error: describe(err),
-          });
-          done.push({ contactId: op.contactId, seq: op.seq });
-          return;
-        }
-        // Split the rejected batch to isolate the record the provider refuses.
-        const half = Math.ceil(batch.length / 2);
-        await addBatch(batch.slice(0, half));
-        await addBatch(batch.slice(half));
-        return;
-      }
-      if (err instanceof AfilnetError || err instanceof TransientSyncError) {
-        deps.logger.warn(
-          { err, groupId, size: batch.length },
-          'add batch outcome unknown; will reconcile',
-        );
-        transient = true;
-        return;
-      }
-      throw err;
-    }
-    const idByMain = new Map((answer.added ?? []).map((a) => [a.main, a.idcontact]));
-    const skipped = new Set(answer.skipped.map((s) => s.index));
-    batch.forEach((op, i) => {
-      // Already there (an earlier try reached the provider): settled by a look-up next pass.
-      if (skipped.has(i)) return;
-      const id = idByMain.get(op.main) ?? null;
-      writes.push(
-        synced(
-          op.contactId,
-          id,
-          op.fields,
-          op.main,
-          'addcontactlist',
-          id ? `idcontact ${id}` : 'SUCCESS',
-        ),
-      );
-      done.push({ contactId: op.contactId, seq: op.seq });
-    });
-    if (skipped.size > 0) index.invalidate();
-  }
-
-  async function modify(op: Op<'modify'>): Promise<void> {
-    const remoteId = op.remoteId as string;
-    try {
-      await deps.caller.call('modifycontact', priorityOf(op.bulk), () =>
-        deps.client.modifycontact(target.remoteId, remoteId, op.changed),
-      );
-      writes.push(synced(op.contactId, remoteId, op.fields, op.main, 'modifycontact', 'SUCCESS'));
-      done.push({ contactId: op.contactId, seq: op.seq });
-    } catch (err) {
-      if (err instanceof AfilnetApiError && err.code === 'NOT_ACCESS_TO_CONTACT') {
-        // Deleted remotely behind our back: forget it so the next pass adds it again.
-        forget.push(op.contactId);
-        transient = true;
-      } else if (err instanceof AfilnetApiError || err instanceof ContactEncodingError) {
-        failures.push({ contactId: op.contactId, method: 'modifycontact', error: describe(err) });
-        done.push({ contactId: op.contactId, seq: op.seq });
-      } else if (err instanceof AfilnetError || err instanceof TransientSyncError) {
-        transient = true;
-      } else throw err;
-    }
-  }
-
-  async function remove(op: Op<'delete'>): Promise<void> {
-    const remoteId = op.remoteId as string;
-    try {
-      await deps.caller.call('deletecontact', priorityOf(op.bulk), () =>
-        deps.client.deletecontact(target.remoteId, remoteId),
-      );
-      forget.push(op.contactId);
-      done.push({ contactId: op.contactId, seq: op.seq });
-    } catch (err) {
-      if (err instanceof AfilnetApiError && err.code === 'NOT_ACCESS_TO_CONTACT') {
-        forget.push(op.contactId);
-        done.push({ contactId: op.contactId, seq: op.seq });
-      } else if (err instanceof AfilnetApiError) {
-        failures.push({ contactId: op.contactId, method: 'deletecontact', error: describe(err) });
-        done.push({ contactId: op.contactId, seq: op.seq });
-      } else if (err instanceof AfilnetError || err instanceof TransientSyncError) {
-        transient = true;
-      } else throw err;
-    }
-  }
+  return result;
 }
 
-function pick(fields: Record<string, string>, names: string[]): FieldValues {
-  const out: FieldValues = {};
-  for (const name of names) {
-    const value = fields[name];
-    if (value !== undefined && value !== '') out[name] = value;
-  }
-  return out;
-}
+/** Sends the chunk's calls (adds batched, the rest `concurrency` at a time), recording outcomes. */
+async function sendCalls(
+  deps: MemberSyncDeps,
+  target: SyncTarget,
+  calls: readonly Call[],
+  ledger: ChunkLedger,
+  result: ChunkResult,
+  chunkPriority: Priority,
+): Promise<void> {
+  const main = mainFieldOf(target.shape.type);
+  const sender = new MemberCalls(deps.client, deps.caller, target.remoteId);
+  // Bulk work stops taking new calls after a short while, so live changes are read next.
+  const yieldAt = chunkPriority === 'bulk' ? Date.now() + deps.bulkYieldMs : Infinity;
+  const stopped = () =>
+    result.pauseAccount !== null || result.failGroup !== null || Date.now() >= yieldAt;
+  const settle = (call: Call, answer: CallResult, outcome: CallOutcome): void => {
+    stopOn(result, outcome);
+    if (outcome.retry) result.transient = true;
+    ledger.apply(actionAfterCall(call, answer, outcome));
+  };
+  const adds = calls.filter((c): c is AddCall => c.kind === 'add');
+  const singles = calls.filter((c): c is ModifyCall | DeleteCall => c.kind !== 'add');
+  target.snapshot.touch(calls.map((c) => c.mark.contactId));
+  // Write-ahead: until its answer is recorded, a member's remote copy is unknown (a lost answer
+  // or a crash is settled by a look-up, never by trusting the old state).
+  await writeMemberStates(
+    deps.pool,
+    target.groupId,
+    adds.map((c) => ({
+      contactId: c.mark.contactId,
+      remoteId: null,
+      fields: c.fields,
+      main: c.main,
+      uncertain: true,
+      status: 'synced',
+      method: 'addcontactlist',
+      result: 'sending',
+      error: null,
+    })),
+  );
+  await markUncertain(
+    deps.pool,
+    target.groupId,
+    singles.map((c) => c.mark.contactId),
+  );
 
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function runLimited<T>(
-  items: T[],
-  limit: number,
-  stopAt: number,
-  fn: (item: T) => Promise<void>,
-): Promise<number> {
+  const sendAdds = async (batch: AddCall[]): Promise<void> => {
+    if (stopped()) return batch.forEach((c) => ledger.apply(actionUnsent(c)));
+    const fields = batch.map((c) => c.fields);
+    const answers = await sender.add(fields, main, priorityOf(batch[0]?.bulk ?? false));
+    const outcomes = answers.map((a) => callOutcome('addcontactlist', a, batch.length));
+    if (outcomes.some((o) => o.split)) {
+      const half = Math.ceil(batch.length / 2);
+      await sendAdds(batch.slice(0, half));
+      await sendAdds(batch.slice(half));
+      return;
+    }
+    batch.forEach((c, i) => settle(c, answers[i] as CallResult, outcomes[i] as CallOutcome));
+  };
+  for (let i = 0; i < adds.length; i += deps.batchSize) {
+    await sendAdds(adds.slice(i, i + deps.batchSize));
+  }
+
+  const sendOne = async (call: ModifyCall | DeleteCall): Promise<void> => {
+    const priority = priorityOf(call.bulk);
+    const answer =
+      call.kind === 'delete'
+        ? await sender.delete(call.remoteId, priority)
+        : await sender.modify(call.remoteId, call.changed, priority);
+    settle(call, answer, callOutcome(methodOf(call), answer));
+    if (call.kind === 'modify' && call.drop !== null && answer.type === 'ok') {
+      // The member owns another copy now: the stray goes (a failure only leaves a stray).
+      const dropped = await sender.delete(call.drop, priority);
+      if (dropped.type !== 'ok') {
+        deps.logger.warn({ groupId: target.groupId, answer: dropped.type }, 'stray copy kept');
+      }
+    }
+  };
   let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length && Date.now() < stopAt) await fn(items[next++] as T);
-  });
-  await Promise.all(lanes);
-  return next;
+  const lane = async (): Promise<void> => {
+    while (next < singles.length) {
+      const call = singles[next++] as ModifyCall | DeleteCall;
+      if (stopped()) ledger.apply(actionUnsent(call));
+      else await sendOne(call);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(deps.concurrency, singles.length) }, lane));
+}
+
+function stopOn(result: ChunkResult, o: Pick<CallOutcome, 'pauseAccount' | 'failGroup'>): void {
+  result.pauseAccount ??= o.pauseAccount;
+  result.failGroup ??= o.failGroup;
 }

@@ -1,17 +1,17 @@
-import { AfilnetApiError, AfilnetError } from '../afilnet/index.ts';
-import { mainFieldOf, type GroupShape } from '../planner/project-fields.ts';
-import { applyPendingResync } from '../resync/index.ts';
 import { TransientSyncError } from '../gateway/api-caller.ts';
+import { mainFieldOf } from '../planner/project-fields.ts';
+import { advanceCursor, loadDirtyMembers, START_CURSOR } from '../state/dirty-marks.ts';
 import {
   clearGroupDirty,
-  forgetGroup,
+  forgetDeletedGroup,
   loadGroup,
-  markAllMembersDirty,
   patchGroupState,
   type GroupSnapshot,
-} from './group-state-store.ts';
-import { learnRemoteIds, loadDirtyMembers } from './member-store.ts';
-import { RemoteIndex } from './remote-index.ts';
+} from '../state/group-state.ts';
+import { AccountPausedError } from './account-paused-error.ts';
+import { GroupCallStop, groupCall } from './group-calls.ts';
+import { reconcileGroup, type ReconciledGroup } from './reconcile-group.ts';
+import { RemoteSnapshot } from './remote-snapshot.ts';
 import { syncGroupMembers, type MemberSyncDeps } from './sync-group-members.ts';
 
 export interface GroupSyncDeps extends MemberSyncDeps {
@@ -20,16 +20,23 @@ export interface GroupSyncDeps extends MemberSyncDeps {
   sliceMs: number;
   /** True once the process drains: a run stops between chunks and hands the group back. */
   isStopping?: () => boolean;
+  /**
+   * Runs after the group is in step and before its members: the composition root plugs the
+   * admin resync in here, so it never races the group's own sync.
+   */
+  beforeMembers?: (group: ReconciledGroup, deps: GroupSyncDeps) => Promise<void>;
 }
 
-/** What a run left: more work to queue, or a retryable failure to back off from. */
+/** What a run left: more work to queue. */
 export interface GroupSyncOutcome {
   more: boolean;
 }
 
 /**
  * One run for one group: first the group itself (create, link, columns, country, delete), then
- * its dirty members, chunk by chunk. Throws TransientSyncError when a retryable failure left work.
+ * its dirty members, page by page through a cursor, so members that must wait never hold back
+ * the ones behind them. Throws TransientSyncError when a retryable failure left work, and
+ * AccountPausedError when the account refuses every call.
  */
 export async function syncGroup(deps: GroupSyncDeps, groupId: string): Promise<GroupSyncOutcome> {
   const group = await loadGroup(deps.pool, groupId);
@@ -42,26 +49,42 @@ export async function syncGroup(deps: GroupSyncDeps, groupId: string): Promise<G
   // Cleared only if no change arrived during this run (that change's run will see it).
   if (groupDirty && group.state) await clearGroupDirty(deps.pool, groupId, group.state.dirtySeq);
   if (!reconciled) return { more: false };
-  const main = mainFieldOf(reconciled.shape.type);
-  const target = {
-    ...reconciled,
-    index: new RemoteIndex(deps.client, deps.caller, reconciled.remoteId, main, (pairs) =>
-      learnRemoteIds(deps.pool, groupId, pairs),
-    ),
-  };
-  await applyPendingResync(deps, target);
+  await deps.beforeMembers?.(reconciled, deps);
 
+  const main = mainFieldOf(reconciled.shape.type);
+  const snapshot = new RemoteSnapshot(
+    deps,
+    groupId,
+    reconciled.remoteId,
+    main,
+    reconciled.shape.fields,
+  );
+  const target = { ...reconciled, snapshot };
   const started = Date.now();
-  let includeRemovals = true;
-  for (;;) {
-    const rows = await loadDirtyMembers(deps.pool, groupId, deps.chunkSize, includeRemovals);
-    if (rows.length === 0) return { more: false };
-    const { transient, held, progressed } = await syncGroupMembers(deps, target, rows);
-    if (transient) throw new TransientSyncError('some calls failed and will be retried');
-    if (held > 0) includeRemovals = false;
-    if (!progressed && held === 0) return { more: false };
-    if (Date.now() - started > deps.sliceMs || deps.isStopping?.()) return { more: true };
+  let cursor = START_CURSOR;
+  let progressed = false;
+  let waiting = 0;
+  try {
+    for (;;) {
+      const rows = await loadDirtyMembers(deps.pool, groupId, deps.chunkSize, cursor);
+      if (rows.length === 0) break;
+      cursor = advanceCursor(cursor, rows);
+      const chunk = await syncGroupMembers(deps, target, rows);
+      if (chunk.pauseAccount !== null) throw new AccountPausedError(chunk.pauseAccount);
+      if (chunk.failGroup !== null) {
+        await patchGroupState(deps.pool, groupId, { status: 'failed', lastError: chunk.failGroup });
+        return { more: false };
+      }
+      if (chunk.transient) throw new TransientSyncError('some calls failed and will be retried');
+      progressed ||= chunk.progressed;
+      waiting += chunk.waiting;
+      if (Date.now() - started > deps.sliceMs || deps.isStopping?.()) return { more: true };
+    }
+  } finally {
+    await snapshot.release();
   }
+  // Members waiting for a main value another member gave up in this run go next.
+  return { more: waiting > 0 && progressed };
 }
 
 async function deleteRemoteGroup(
@@ -69,11 +92,14 @@ async function deleteRemoteGroup(
   groupId: string,
   group: GroupSnapshot,
 ): Promise<void> {
-  const remoteId = group.state?.remoteId;
-  if (!remoteId) return forgetGroup(deps.pool, groupId);
+  const remoteId = group.state?.remoteId ?? null;
+  if (remoteId === null) {
+    await forgetDeletedGroup(deps.pool, groupId, null);
+    return;
+  }
   const res = await deps.pool.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM sync_member_state
-     WHERE group_id = $1 AND (synced_fields IS NOT NULL OR remote_id IS NOT NULL)`,
+     WHERE group_id = $1 AND (synced_fields IS NOT NULL OR remote_id IS NOT NULL OR uncertain)`,
     [groupId],
   );
   const contacts = res.rows[0]?.n ?? 0;
@@ -87,155 +113,18 @@ async function deleteRemoteGroup(
     return;
   }
   try {
-    await deps.caller.call('deletegroup', 'live', () => deps.client.deletegroup(remoteId));
+    await groupCall(deps.caller, 'deletegroup', () => deps.client.deletegroup(remoteId));
   } catch (err) {
-    if (!(err instanceof AfilnetApiError && err.code === 'NOT_ACCESS_TO_GROUP')) throw err;
-  }
-  await forgetGroup(deps.pool, groupId);
-}
-
-/**
- * Brings the remote group to the row's declared shape. Returns what members sync against, or
- * null when the group cannot be synced now (the reason is recorded on the group).
- */
-async function reconcileGroup(
-  deps: GroupSyncDeps,
-  groupId: string,
-  group: GroupSnapshot,
-  groupDirty: boolean,
-): Promise<{ groupId: string; remoteId: string; shape: GroupShape } | null> {
-  const type = group.type as 'mobile' | 'email';
-  const main = mainFieldOf(type);
-  const fields = [...new Set([main, ...group.fields])];
-  // Members sync against the columns the remote group has now: a field added to the row but
-  // not yet to Afilnet waits for this group's own reconcile (which then marks members dirty).
-  const shapeOf = (remoteColumns: readonly string[] | null): GroupShape => ({
-    type,
-    fields: fields.filter((f) => f === main || (remoteColumns ?? fields).includes(f)),
-  });
-  const state = group.state;
-  const fail = async (lastError: string) => {
-    await patchGroupState(deps.pool, groupId, { status: 'failed', lastError });
-    return null;
-  };
-  if (!groupDirty && state?.status === 'failed') return null;
-  if (!groupDirty && state?.remoteId) {
-    return { groupId, remoteId: state.remoteId, shape: shapeOf(state.syncedFields) };
-  }
-
-  let remoteId = state?.remoteId ?? null;
-  let synced = state?.syncedFields ?? null;
-  const warnings: string[] = [];
-  try {
-    if (group.afilnetId && group.afilnetId !== remoteId) {
-      // A person linked this row to an existing remote group: learn its columns, and settle every
-      // member by a look-up rather than adding duplicates.
-      remoteId = group.afilnetId;
-      synced = await deps.caller.call('getgroupcolumns', 'live', () =>
-        deps.client.getgroupcolumns(remoteId as string),
-      );
-      await deps.pool.query(
-        `INSERT INTO sync_member_state (group_id, contact_id, uncertain, status)
-         SELECT group_id, contact_id, true, 'synced' FROM group_members WHERE group_id = $1
-         ON CONFLICT (group_id, contact_id) DO UPDATE
-           SET uncertain = true, remote_id = NULL, synced_fields = NULL`,
-        [groupId],
-      );
+    if (!(err instanceof GroupCallStop)) throw err;
+    if (err.outcome.kind === 'pause') throw new AccountPausedError(err.outcome.reason);
+    if (err.outcome.kind === 'fail' || err.outcome.kind === 'warn') {
       await patchGroupState(deps.pool, groupId, {
-        remoteId,
-        type,
-        name: group.name,
-        syncedFields: synced,
+        status: 'failed',
+        lastError: err.outcome.reason,
       });
-      await markAllMembersDirty(deps.pool, groupId);
+      return;
     }
-    if (!remoteId) {
-      const created = await deps.caller.call('creategroup', 'live', () =>
-        deps.client.creategroup({ name: group.name ?? groupId, type, fields }),
-      );
-      if (!created.idgroup) {
-        return fail(
-          'creategroup answered without the new group id: create the group in Afilnet and set groups.afilnet_id to its idgroup',
-        );
-      }
-      remoteId = created.idgroup;
-      synced = fields;
-      await patchGroupState(deps.pool, groupId, {
-        remoteId,
-        type,
-        name: group.name,
-        syncedFields: fields,
-      });
-      await deps.pool.query(
-        'UPDATE groups SET afilnet_id = $2 WHERE id = $1 AND afilnet_id IS NULL',
-        [groupId, remoteId],
-      );
-    }
-    if (state?.type && state.type !== type) {
-      return fail(
-        `type changed from ${state.type} to ${type}: Afilnet cannot change a group's type; set it back, or create a new group`,
-      );
-    }
-    if (!group.fields.includes(main)) {
-      warnings.push(`fields must include the main field "${main}"; the remote column is kept`);
-    }
-    synced ??= fields;
-    const added = fields.filter((f) => !synced?.includes(f));
-    const removed = synced.filter((f) => !fields.includes(f) && f !== main);
-    for (const field of added) {
-      await deps.caller.call('addcolumntogroup', 'live', () =>
-        deps.client.addcolumntogroup(remoteId as string, field),
-      );
-      synced = [...synced, field];
-      await patchGroupState(deps.pool, groupId, { syncedFields: synced });
-    }
-    for (const field of removed) {
-      await deps.caller.call('deletecolumnfromgroup', 'live', () =>
-        deps.client.deletecolumnfromgroup(remoteId as string, field),
-      );
-      synced = synced.filter((f) => f !== field);
-      await deps.pool.query(
-        `UPDATE sync_member_state SET synced_fields = synced_fields - $2::text
-         WHERE group_id = $1 AND synced_fields ? $2`,
-        [groupId, field],
-      );
-      await patchGroupState(deps.pool, groupId, { syncedFields: synced });
-    }
-    if (added.length > 0) await markAllMembersDirty(deps.pool, groupId);
-    const country = group.countryIso3?.toLowerCase() ?? null;
-    if (country && country !== (state?.syncedCountry ?? null)) {
-      try {
-        await deps.caller.call('assigncountrytogroup', 'live', () =>
-          deps.client.assigncountrytogroup(remoteId as string, country),
-        );
-      } catch (err) {
-        if (!(err instanceof AfilnetApiError && err.code === 'COUNTRY_NOT_FOUND')) throw err;
-        warnings.push(`country_iso3 "${country}" was refused by Afilnet (COUNTRY_NOT_FOUND)`);
-      }
-      await patchGroupState(deps.pool, groupId, { syncedCountry: country });
-    }
-    const remoteName = state?.name ?? group.name;
-    if (remoteName !== null && group.name !== remoteName) {
-      warnings.push(
-        `renamed locally to "${group.name}"; Afilnet has no rename method, the remote group keeps "${remoteName}"`,
-      );
-    }
-  } catch (err) {
-    if (err instanceof AfilnetApiError) {
-      return fail(`${err.method} failed: ${err.code}`);
-    }
-    if (err instanceof AfilnetError && err.method === 'creategroup' && err.kind !== 'retryable') {
-      return fail(
-        'creategroup may have been applied (the connection was lost): check Afilnet, then set groups.afilnet_id or run retry --group',
-      );
-    }
-    if (err instanceof AfilnetError) throw new TransientSyncError(err.message);
-    throw err;
+    throw new TransientSyncError('deletegroup failed; will retry');
   }
-  await patchGroupState(deps.pool, groupId, {
-    status: warnings.length > 0 ? 'warning' : 'ok',
-    lastError: warnings.length > 0 ? warnings.join('; ') : null,
-    synced: true,
-  });
-  return { groupId, remoteId, shape: shapeOf(synced) };
+  await forgetDeletedGroup(deps.pool, groupId, remoteId);
 }

@@ -1,59 +1,5 @@
-import type pg from 'pg';
 import type { FieldValues } from '../planner/project-fields.ts';
-import type { MemberSnapshot } from '../planner/plan-member-sync.ts';
-
-export interface DirtyMember extends MemberSnapshot {
-  seq: string;
-  bulk: boolean;
-  status: string | null;
-}
-
-/**
- * Reads the next dirty members of a group (live before bulk), each with its contact's current
- * values (null when no longer a member) and what was last synced.
- */
-export async function loadDirtyMembers(
-  pool: pg.Pool,
-  groupId: string,
-  limit: number,
-  includeRemovals = true,
-): Promise<DirtyMember[]> {
-  const res = await pool.query<{
-    contact_id: string;
-    seq: string;
-    bulk: boolean;
-    is_member: boolean;
-    mobile: string | null;
-    email: string | null;
-    attributes: unknown;
-    remote_id: string | null;
-    synced_fields: FieldValues | null;
-    uncertain: boolean | null;
-    status: string | null;
-  }>(
-    `SELECT d.contact_id, d.seq::text AS seq, d.bulk, c.id IS NOT NULL AS is_member,
-            c.mobile, c.email, c.attributes,
-            s.remote_id, s.synced_fields, s.uncertain, s.status
-     FROM sync_dirty d
-     LEFT JOIN group_members gm ON gm.group_id = d.group_id AND gm.contact_id = d.contact_id
-     LEFT JOIN contacts c ON c.id = gm.contact_id
-     LEFT JOIN sync_member_state s ON s.group_id = d.group_id AND s.contact_id = d.contact_id
-     WHERE d.group_id = $1 AND ($3 OR c.id IS NOT NULL)
-     ORDER BY d.bulk, d.seq
-     LIMIT $2`,
-    [groupId, limit, includeRemovals],
-  );
-  return res.rows.map((r) => ({
-    contactId: r.contact_id,
-    seq: r.seq,
-    bulk: r.bulk,
-    status: r.status,
-    contact: r.is_member ? { mobile: r.mobile, email: r.email, attributes: r.attributes } : null,
-    remoteId: r.remote_id,
-    syncedFields: r.synced_fields,
-    uncertain: r.uncertain ?? false,
-  }));
-}
+import type { Queryable } from './queryable.ts';
 
 export interface StateWrite {
   contactId: string;
@@ -69,12 +15,12 @@ export interface StateWrite {
 
 /** Writes members' sync state and call lineage in one statement. */
 export async function writeMemberStates(
-  pool: pg.Pool,
+  db: Queryable,
   groupId: string,
   writes: StateWrite[],
 ): Promise<void> {
   if (writes.length === 0) return;
-  await pool.query(
+  await db.query(
     `INSERT INTO sync_member_state AS s (group_id, contact_id, remote_id, synced_fields, main_value,
        uncertain, status, last_method, last_call_at, last_result, last_error, updated_at)
      SELECT $1, w.contact_id, w.remote_id, w.fields, w.main, w.uncertain, w.status, w.method,
@@ -109,12 +55,12 @@ export async function writeMemberStates(
 
 /** Records a failure without touching what is known to be synced. */
 export async function markMembersFailed(
-  pool: pg.Pool,
+  db: Queryable,
   groupId: string,
   failures: { contactId: string; method: string | null; error: string }[],
 ): Promise<void> {
   if (failures.length === 0) return;
-  await pool.query(
+  await db.query(
     `INSERT INTO sync_member_state AS s (group_id, contact_id, synced_fields, status, last_method,
        last_call_at, last_error, updated_at)
      SELECT $1, f.contact_id, NULL, 'failed', f.method,
@@ -137,28 +83,14 @@ export async function markMembersFailed(
 
 /** Forgets members that are gone both locally and remotely. */
 export async function forgetMembers(
-  pool: pg.Pool,
+  db: Queryable,
   groupId: string,
   contactIds: string[],
 ): Promise<void> {
   if (contactIds.length === 0) return;
-  await pool.query(
+  await db.query(
     'DELETE FROM sync_member_state WHERE group_id = $1 AND contact_id = ANY($2::text[])',
     [groupId, contactIds],
-  );
-}
-
-/** Clears dirty marks, but only those not re-made since they were read (same seq). */
-export async function clearDirty(
-  pool: pg.Pool,
-  groupId: string,
-  done: { contactId: string; seq: string }[],
-): Promise<void> {
-  if (done.length === 0) return;
-  await pool.query(
-    `DELETE FROM sync_dirty d USING unnest($2::text[], $3::bigint[]) AS x(contact_id, seq)
-     WHERE d.group_id = $1 AND d.contact_id = x.contact_id AND d.seq = x.seq`,
-    [groupId, done.map((d) => d.contactId), done.map((d) => d.seq)],
   );
 }
 
@@ -168,13 +100,13 @@ export async function clearDirty(
  * for it instead of failing.
  */
 export async function mainValuesHeldByOthers(
-  pool: pg.Pool,
+  db: Queryable,
   groupId: string,
   mainField: 'mobile' | 'email',
   candidates: { contactId: string; main: string }[],
 ): Promise<Map<string, { holder: string; departing: boolean }>> {
   if (candidates.length === 0) return new Map();
-  const res = await pool.query<{ contact_id: string; holder: string; departing: boolean }>(
+  const res = await db.query<{ contact_id: string; holder: string; departing: boolean }>(
     `SELECT x.contact_id, s.contact_id AS holder,
             (c.id IS NULL OR c.${mainField} IS DISTINCT FROM s.main_value) AS departing
      FROM unnest($2::text[], $3::text[]) AS x(contact_id, main)
@@ -188,32 +120,31 @@ export async function mainValuesHeldByOthers(
 }
 
 /**
- * Records remote ids learnt from a read of the whole group for members synced without one (the
- * API answered an add without ids), so their next modify or delete needs no read of its own.
+ * Records remote ids from a staged read of the group (`sync_remote_snapshot`) for members synced
+ * without one (the API answered an add without ids), so their next modify or delete needs no
+ * read of its own. Only values held by exactly one remote contact are taken.
  */
-export async function learnRemoteIds(
-  pool: pg.Pool,
-  groupId: string,
-  pairs: { main: string; idcontact: string }[],
-): Promise<void> {
-  if (pairs.length === 0) return;
-  await pool.query(
-    `UPDATE sync_member_state s SET remote_id = x.idcontact
-     FROM unnest($2::text[], $3::text[]) AS x(main, idcontact)
+export async function learnRemoteIds(db: Queryable, groupId: string): Promise<void> {
+  await db.query(
+    `UPDATE sync_member_state s SET remote_id = r.idcontact
+     FROM (SELECT main, min(idcontact) AS idcontact FROM sync_remote_snapshot
+           WHERE group_id = $1 AND main IS NOT NULL GROUP BY main HAVING count(*) = 1) r
      WHERE s.group_id = $1 AND s.remote_id IS NULL AND NOT s.uncertain
-       AND s.synced_fields IS NOT NULL AND s.main_value = x.main`,
-    [groupId, pairs.map((p) => p.main), pairs.map((p) => p.idcontact)],
+       AND s.synced_fields IS NOT NULL AND s.main_value = r.main
+       AND NOT EXISTS (SELECT 1 FROM sync_member_state o
+                       WHERE o.group_id = $1 AND o.remote_id = r.idcontact)`,
+    [groupId],
   );
 }
 
 /** Marks members whose remote copy is about to change, before the calls go out. */
 export async function markUncertain(
-  pool: pg.Pool,
+  db: Queryable,
   groupId: string,
   contactIds: string[],
 ): Promise<void> {
   if (contactIds.length === 0) return;
-  await pool.query(
+  await db.query(
     'UPDATE sync_member_state SET uncertain = true WHERE group_id = $1 AND contact_id = ANY($2::text[])',
     [groupId, contactIds],
   );
@@ -221,13 +152,62 @@ export async function markUncertain(
 
 /** Takes back write-ahead marks of calls that were never sent. */
 export async function unmarkUncertain(
-  pool: pg.Pool,
+  db: Queryable,
   groupId: string,
   contactIds: string[],
 ): Promise<void> {
   if (contactIds.length === 0) return;
-  await pool.query(
+  await db.query(
     'UPDATE sync_member_state SET uncertain = false WHERE group_id = $1 AND contact_id = ANY($2::text[])',
+    [groupId, contactIds],
+  );
+}
+
+/**
+ * A person linked the group to an existing remote group: nothing is known about which remote
+ * contact is whose, so every member is settled by a look-up (uncertain), remembering the main
+ * value it has now, so a member removed before the look-up is still found and deleted.
+ */
+export async function resetMembersForLink(
+  db: Queryable,
+  groupId: string,
+  mainField: 'mobile' | 'email',
+): Promise<void> {
+  await db.query(
+    `INSERT INTO sync_member_state AS s (group_id, contact_id, main_value, uncertain, status)
+     SELECT gm.group_id, gm.contact_id, NULLIF(c.${mainField}, ''), true, 'synced'
+     FROM group_members gm JOIN contacts c ON c.id = gm.contact_id WHERE gm.group_id = $1
+     ON CONFLICT (group_id, contact_id) DO UPDATE
+       SET uncertain = true, remote_id = NULL, synced_fields = NULL,
+           main_value = excluded.main_value, updated_at = now()`,
+    [groupId],
+  );
+}
+
+/** A column left the remote group: no member's remote copy holds it any more. */
+export async function dropFieldFromStates(
+  db: Queryable,
+  groupId: string,
+  field: string,
+): Promise<void> {
+  await db.query(
+    `UPDATE sync_member_state SET synced_fields = synced_fields - $2::text
+     WHERE group_id = $1 AND synced_fields ? $2`,
+    [groupId, field],
+  );
+}
+
+/** Members whose remote copy is known to be gone while they stay members: added again next. */
+export async function forgetRemoteCopies(
+  db: Queryable,
+  groupId: string,
+  contactIds: readonly string[],
+): Promise<void> {
+  if (contactIds.length === 0) return;
+  await db.query(
+    `UPDATE sync_member_state SET remote_id = NULL, synced_fields = NULL, uncertain = false,
+       updated_at = now()
+     WHERE group_id = $1 AND contact_id = ANY($2::text[])`,
     [groupId, contactIds],
   );
 }

@@ -1,4 +1,5 @@
-import type pg from 'pg';
+import type { Queryable } from './queryable.ts';
+import { markMembersDirty } from './dirty-marks.ts';
 
 export interface GroupSnapshot {
   exists: boolean;
@@ -16,12 +17,15 @@ export interface GroupSnapshot {
     status: string;
     dirty: boolean;
     dirtySeq: string;
+    /** A creategroup sent whose answer was never recorded (write-ahead). */
+    createSentAt: Date | null;
+    orphanNote: string | null;
   } | null;
 }
 
 /** Reads a group row (if it still exists) with what was last synced for it. */
-export async function loadGroup(pool: pg.Pool, groupId: string): Promise<GroupSnapshot> {
-  const res = await pool.query<{
+export async function loadGroup(db: Queryable, groupId: string): Promise<GroupSnapshot> {
+  const res = await db.query<{
     exists: boolean;
     name: string | null;
     type: 'mobile' | 'email' | null;
@@ -37,11 +41,13 @@ export async function loadGroup(pool: pg.Pool, groupId: string): Promise<GroupSn
     status: string | null;
     dirty: boolean | null;
     dirty_seq: string | null;
+    create_sent_at: Date | null;
+    orphan_note: string | null;
   }>(
     `SELECT g.id IS NOT NULL AS exists, g.name, g.type, g.fields, g.country_iso3, g.afilnet_id,
             s.group_id IS NOT NULL AS has_state, s.remote_id, s.type AS s_type, s.name AS s_name,
             s.synced_fields, s.synced_country, s.status, s.dirty,
-            s.dirty_seq::text AS dirty_seq
+            s.dirty_seq::text AS dirty_seq, s.create_sent_at, s.orphan_note
      FROM (SELECT $1::text AS id) k
      LEFT JOIN groups g ON g.id = k.id
      LEFT JOIN sync_group_state s ON s.group_id = k.id`,
@@ -66,6 +72,8 @@ export async function loadGroup(pool: pg.Pool, groupId: string): Promise<GroupSn
           status: r.status ?? 'ok',
           dirty: r.dirty ?? true,
           dirtySeq: r.dirty_seq ?? '0',
+          createSentAt: r.create_sent_at,
+          orphanNote: r.orphan_note,
         }
       : null,
   };
@@ -81,6 +89,8 @@ export interface GroupStatePatch {
   lastError?: string | null;
   dirty?: boolean;
   synced?: boolean;
+  createSentAt?: Date | null;
+  orphanNote?: string | null;
 }
 
 const COLUMNS: Record<keyof Omit<GroupStatePatch, 'synced'>, string> = {
@@ -92,11 +102,13 @@ const COLUMNS: Record<keyof Omit<GroupStatePatch, 'synced'>, string> = {
   status: 'status',
   lastError: 'last_error',
   dirty: 'dirty',
+  createSentAt: 'create_sent_at',
+  orphanNote: 'orphan_note',
 };
 
 /** Upserts the parts of a group's sync state that changed. */
 export async function patchGroupState(
-  pool: pg.Pool,
+  db: Queryable,
   groupId: string,
   patch: GroupStatePatch,
 ): Promise<void> {
@@ -115,7 +127,7 @@ export async function patchGroupState(
     'now()',
   ];
   const updates = [...cols, 'updated_at'].map((c) => `${c} = excluded.${c}`);
-  await pool.query(
+  await db.query(
     `INSERT INTO sync_group_state (${insertCols.join(', ')}) VALUES (${insertVals.join(', ')})
      ON CONFLICT (group_id) DO UPDATE SET ${updates.join(', ')}`,
     values,
@@ -123,27 +135,60 @@ export async function patchGroupState(
 }
 
 /** Clears a group's dirty flag unless a change arrived since `seq` was read. */
-export async function clearGroupDirty(pool: pg.Pool, groupId: string, seq: string): Promise<void> {
-  await pool.query(
+export async function clearGroupDirty(db: Queryable, groupId: string, seq: string): Promise<void> {
+  await db.query(
     'UPDATE sync_group_state SET dirty = false WHERE group_id = $1 AND dirty_seq = $2',
     [groupId, seq],
   );
 }
 
-/** Removes every trace of a group that is gone locally and remotely. */
-export async function forgetGroup(pool: pg.Pool, groupId: string): Promise<void> {
-  await pool.query('DELETE FROM sync_dirty WHERE group_id = $1', [groupId]);
-  await pool.query('DELETE FROM sync_member_state WHERE group_id = $1', [groupId]);
-  await pool.query('DELETE FROM sync_group_state WHERE group_id = $1', [groupId]);
+/**
+ * After the remote group was deleted (or found gone): forgets the group if its row is still
+ * gone. If the row came back while `deletegroup` was in flight (deleted and inserted again), its
+ * marks stay, what was synced is dropped (the remote group no longer exists), a link to the
+ * deleted remote id is cleared, and every member is marked, so the group is created anew with
+ * all its members. One statement: every part sees the same snapshot.
+ */
+export async function forgetDeletedGroup(
+  db: Queryable,
+  groupId: string,
+  remoteId: string | null,
+): Promise<'forgotten' | 'recreated'> {
+  const res = await db.query<{ alive: boolean }>(
+    `WITH alive AS (SELECT EXISTS (SELECT 1 FROM groups WHERE id = $1) AS yes),
+     marks AS (DELETE FROM sync_dirty WHERE group_id = $1 AND NOT (SELECT yes FROM alive)),
+     members AS (DELETE FROM sync_member_state WHERE group_id = $1),
+     gone AS (DELETE FROM sync_group_state WHERE group_id = $1 AND NOT (SELECT yes FROM alive)),
+     reset AS (
+       UPDATE sync_group_state SET remote_id = NULL, type = NULL, name = NULL, synced_fields = NULL,
+         synced_country = NULL, status = 'ok', last_error = NULL, dirty = true,
+         dirty_seq = nextval('sync_dirty_seq'), updated_at = now()
+       WHERE group_id = $1 AND (SELECT yes FROM alive)),
+     unlink AS (
+       UPDATE groups SET afilnet_id = NULL
+       WHERE id = $1 AND afilnet_id = $2 AND (SELECT yes FROM alive))
+     SELECT yes AS alive FROM alive`,
+    [groupId, remoteId],
+  );
+  if (!res.rows[0]?.alive) return 'forgotten';
+  await markMembersDirty(db, groupId, null, { live: true });
+  return 'recreated';
 }
 
-/** Marks every member of a group dirty, as bulk work (after a column was added, a link, …). */
-export async function markAllMembersDirty(pool: pg.Pool, groupId: string): Promise<void> {
-  await pool.query(
-    `INSERT INTO sync_dirty (group_id, contact_id, seq, bulk)
-     SELECT group_id, contact_id, nextval('sync_dirty_seq'), true FROM group_members
-     WHERE group_id = $1 ORDER BY contact_id
-     ON CONFLICT (group_id, contact_id) DO UPDATE SET seq = excluded.seq, marked_at = now()`,
-    [groupId],
+/**
+ * Flags groups dirty (their reconcile runs again) with a fresh dirty_seq, so a run in progress,
+ * which read the old seq, cannot clear the flag.
+ */
+export async function markGroupsDirty(
+  db: Queryable,
+  groupIds: readonly string[] | null,
+  where: 'any' | 'failed' | 'held' = 'any',
+): Promise<string[]> {
+  const res = await db.query<{ group_id: string }>(
+    `UPDATE sync_group_state SET dirty = true, dirty_seq = nextval('sync_dirty_seq'), updated_at = now()
+     WHERE ($1::text[] IS NULL OR group_id = ANY($1)) AND ($2 = 'any' OR status = $2)
+     RETURNING group_id`,
+    [groupIds, where],
   );
+  return res.rows.map((r) => r.group_id);
 }
