@@ -1,11 +1,14 @@
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import type pg from 'pg';
 import { AfilnetClient } from './afilnet/index.ts';
 import { assertAdminExposureAllowed } from './admin/admin-access.ts';
 import { startAdminServer, type RunningAdmin } from './admin/admin-server.ts';
+import { captureTriggerProblems } from './capture/capture-triggers.ts';
 import { OutboxRelay } from './capture/outbox-relay.ts';
 import type { DaemonConfig } from './config/config.ts';
+import { createPool } from './db/create-pool.ts';
 import { assertMigrated } from './db/migrate.ts';
+import { startRetention } from './db/retention.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { ApiCaller } from './gateway/api-caller.ts';
@@ -34,11 +37,32 @@ export async function startDaemon(
   // Before connecting anything: an admin server exposed without a token is a deploy mistake.
   assertAdminExposureAllowed(config.ADMIN_HOST, config.ADMIN_TOKEN);
   await assertMigrated(config.DATABASE_URL);
-  const pool = new pg.Pool({
+  const poolBounds = {
     connectionString: config.DATABASE_URL,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    idleTimeoutMs: config.DATABASE_IDLE_TIMEOUT_MS,
+    keepAliveDelayMs: 10_000,
+    slowQueryMs: config.DATABASE_SLOW_QUERY_MS,
+    logger,
+  };
+  const pool = createPool({
+    ...poolBounds,
     max: config.SYNC_CONCURRENCY * 2 + 4,
+    applicationName: 'afilnet-sync',
   });
-  pool.on('error', (err) => logger.warn({ err }, 'idle Postgres connection failed'));
+  // Probes and scrapes: two connections, statements cut at 5 s (the scrape's own timeout).
+  const monitorPool = createPool({
+    ...poolBounds,
+    max: 2,
+    applicationName: 'afilnet-sync-monitor',
+    connectTimeoutMs: 5_000,
+    statementTimeoutMs: 5_000,
+  });
+  for (const problem of await captureTriggerProblems(pool)) {
+    logger.warn({ problem }, 'change capture is incomplete: some writes will not be synced');
+  }
   const redisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true } as const;
   const redis = new Redis(config.REDIS_URL, redisOptions);
   redis.on('error', (err) => logger.warn({ err }, 'Redis connection error'));
@@ -100,8 +124,18 @@ export async function startDaemon(
     onClaimed: (n) => metrics.relayed.inc(n),
   });
   relay.start();
+  const retention = startRetention(
+    pool,
+    {
+      deleteLogDays: config.RETENTION_DELETE_LOG_DAYS,
+      holdsDays: config.RETENTION_HOLDS_DAYS,
+      resyncDays: config.RETENTION_RESYNC_DAYS,
+    },
+    logger,
+  );
 
   const stopPipeline = async () => {
+    await retention.stop();
     await relay.stop();
     const closing = worker.close();
     const timedOut = await Promise.race([
@@ -115,6 +149,7 @@ export async function startDaemon(
     await queue.close();
     await client.close();
     await pool.end();
+    await monitorPool.end();
     redis.disconnect();
     connection.disconnect();
     logger.info('afilnet-sync stopped');
@@ -124,17 +159,22 @@ export async function startDaemon(
     admin = await startAdminServer(
       {
         pool,
+        monitorPool,
         redis,
         queue,
         metrics,
-        databaseUrl: config.DATABASE_URL,
         prefix: config.QUEUE_PREFIX,
         rateCeiling: config.AFILNET_RATE_LIMIT,
         client,
         caller,
         logger,
       },
-      { host: config.ADMIN_HOST, port: config.ADMIN_PORT, token: config.ADMIN_TOKEN },
+      {
+        host: config.ADMIN_HOST,
+        port: config.ADMIN_PORT,
+        token: config.ADMIN_TOKEN,
+        trustProxy: config.ADMIN_TRUST_PROXY,
+      },
     );
   } catch (err) {
     // A taken port must not leave the relay and workers running in a process about to exit.

@@ -4,6 +4,7 @@ import {
   AdminExposureError,
   assertAdminExposureAllowed,
   isLoopbackHost,
+  UI_SESSION_MS,
 } from '../src/admin/admin-access.ts';
 import { loadDaemonConfig } from '../src/config/config.ts';
 import { startDaemon } from '../src/daemon.ts';
@@ -40,9 +41,14 @@ describe('who may reach the admin server', () => {
     expect(access.matchesBearer(`Bearer ${TOKEN.slice(0, -1)}`)).toBe(false);
     expect(access.matchesBearer(TOKEN)).toBe(false);
     expect(access.matchesBearer(undefined)).toBe(false);
-    const cookie = (access.issueCookie() ?? '').split(';')[0] ?? '';
+    const cookie = (access.issueCookie({ secure: false }) ?? '').split(';')[0] ?? '';
     expect(access.matchesCookie(`other=1; ${cookie}`)).toBe(true);
     expect(new AdminAccess(TOKEN).matchesCookie(cookie)).toBe(false);
+    // The expiry is signed: a cookie past it, or with its expiry edited, is refused.
+    expect(access.matchesCookie(cookie, Date.now() + UI_SESSION_MS + 1)).toBe(false);
+    const [name, value] = cookie.split('=') as [string, string];
+    const extended = `${name}=${Number(value.split('.')[0]) + 1}.${value.split('.')[1]}`;
+    expect(access.matchesCookie(extended)).toBe(false);
     expect(new AdminAccess(undefined).matchesBearer(`Bearer ${TOKEN}`)).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, waitFor, type Harness } from './support/harness.ts';
 
 const TOKEN = 'admin-readiness-test-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}` };
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -74,14 +75,15 @@ describe('readiness when Redis goes away', () => {
     stopRedis(port);
   });
 
-  it('answers 503 naming redis, and 200 again once Redis is back', async () => {
+  it('answers 503 with only the verdict without a token, and names redis to the token holder', async () => {
     const first = await fetch(`${base}/readyz`);
     expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ status: 'ready' });
     stopRedis(port);
     let body: { failing?: string[]; checks?: { redis: { error?: string } } } = {};
     await waitFor(
       async () => {
-        const res = await fetch(`${base}/readyz`);
+        const res = await fetch(`${base}/readyz`, { headers: auth });
         body = (await res.json()) as typeof body;
         return res.status === 503;
       },
@@ -90,12 +92,63 @@ describe('readiness when Redis goes away', () => {
     );
     expect(body.failing).toEqual(['redis']);
     expect(body.checks?.redis.error).toMatch(/Redis/);
+    // Anyone else learns the verdict and nothing of the internals (no check names, no errors).
+    for (const headers of [{}, { authorization: `Bearer ${TOKEN}x` }]) {
+      const res = await fetch(`${base}/readyz`, { headers });
+      expect(res.status).toBe(503);
+      expect(await res.text()).toBe(JSON.stringify({ status: 'not ready' }));
+    }
     startRedis(port);
     await waitFor(
       async () => (await fetch(`${base}/readyz`)).status === 200,
       15_000,
       '/readyz to recover',
     );
+  });
+});
+
+describe('readiness under a probe storm', () => {
+  let h: Harness;
+  let base: string;
+  beforeAll(async () => {
+    h = await createHarness({ env: { ADMIN_TOKEN: TOKEN } });
+    base = (await h.startDaemon()).adminUrl;
+  });
+  afterAll(async () => h?.close());
+
+  /** Sessions ever opened on the test database, and those open now (the stats are per database). */
+  async function sessions(): Promise<{ opened: number; open: number }> {
+    const name = new URL(h.databaseUrl).pathname.slice(1);
+    const res = await h.db.query<{ opened: string; open: string }>(
+      `SELECT (SELECT sessions FROM pg_stat_database WHERE datname = $1) AS opened,
+              (SELECT count(*) FROM pg_stat_activity WHERE datname = $1) AS open`,
+      [name],
+    );
+    await h.db.query('SELECT pg_stat_clear_snapshot()');
+    return { opened: Number(res.rows[0]?.opened), open: Number(res.rows[0]?.open) };
+  }
+
+  it('opens no Postgres connection for 300 concurrent probes, and shares checks among them', async () => {
+    expect((await fetch(`${base}/readyz`, { headers: auth })).status).toBe(200);
+    // Let the first probe's session statistics reach pg_stat_database.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const before = await sessions();
+    let peak = before.open;
+    const sampling = (async () => {
+      for (let i = 0; i < 20; i++) {
+        peak = Math.max(peak, (await sessions()).open);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    })();
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, () => fetch(`${base}/readyz`).then((r) => r.status)),
+    );
+    await sampling;
+    expect(new Set(answers)).toEqual(new Set([200]));
+    await new Promise((r) => setTimeout(r, 1_500));
+    const after = await sessions();
+    expect(after.opened - before.opened).toBe(0);
+    expect(peak).toBe(before.open);
   });
 });
 

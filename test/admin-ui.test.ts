@@ -30,12 +30,15 @@ describe.skipIf(!hasChromium)('queue UI in a browser', () => {
     await h?.close();
   });
 
-  it('opens /queues?token=… and shows the daemon’s group-sync queue', async () => {
+  it('logs in through the form and shows the daemon’s group-sync queue', async () => {
     const page = await browser.newPage();
-    const response = await page.goto(`${base}/queues?token=${encodeURIComponent(TOKEN)}`);
+    const first = await page.goto(`${base}/queues`);
+    expect(first?.status()).toBe(401);
+    await page.fill('input[name="token"]', TOKEN);
+    const [response] = await Promise.all([page.waitForNavigation(), page.click('button')]);
     expect(response?.status()).toBe(200);
-    // The redirect dropped the token from the address bar; the cookie carries the session.
-    expect(new URL(page.url()).search).toBe('');
+    // The token travelled in the POST body: never in the address bar.
+    expect(page.url()).toBe(`${base}/queues`);
     // The overview card appears once the UI's own API call (cookie-authenticated) has answered.
     await page
       .getByText(/^\d+ Jobs?$/)

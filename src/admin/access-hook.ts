@@ -1,8 +1,12 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { UI_COOKIE_PATH, type AdminAccess } from './admin-access.ts';
+import { LOGIN_PATH, LOGOUT_PATH, sendLoginPage } from './queue-login.ts';
 
-/** Routes anyone may call: a prober has no token. */
-export const PUBLIC_PATHS = new Set(['/healthz', '/readyz']);
+/** Routes anyone may call: a prober has no token, a browser logging in has no session yet. */
+export const PUBLIC_PATHS = new Set(['/healthz', '/readyz', LOGIN_PATH, LOGOUT_PATH]);
+
+/** Methods that change state: a browser's cross-site request must not reach them. */
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** The request's path without query string or trailing slash. */
 export function pathOf(url: string): string {
@@ -25,37 +29,51 @@ function refuse(reply: FastifyReply, access: AdminAccess): FastifyReply {
     });
 }
 
-/** The URL without its `token` parameter, so the token does not stay in the address bar. */
-function withoutToken(url: string): string {
-  const parsed = new URL(url, 'http://admin');
-  parsed.searchParams.delete('token');
-  return `${parsed.pathname}${parsed.search}`;
+const hostOf = (url: string): string | null => {
+  try {
+    return new URL(url).host;
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * Where a browser says the request comes from: `same`, `other` (another site, or an opaque
+ * "null" origin), or `unknown` when it sent neither Origin nor Referer (curl, scripts). Compared
+ * by host and port with the Host the request was sent to (X-Forwarded-Host behind a trusted
+ * proxy), not by scheme, so a TLS-terminating proxy does not need trust-proxy for this.
+ */
+function originOf(request: FastifyRequest): 'same' | 'other' | 'unknown' {
+  const { origin, referer } = request.headers;
+  const source = origin ?? referer;
+  if (source === undefined) return 'unknown';
+  return hostOf(source) === request.host ? 'same' : 'other';
 }
 
 /**
- * Guards every route but /healthz and /readyz (unknown paths too, so a 404 reveals nothing).
- * Accepted: `Authorization: Bearer <token>` anywhere; under /queues also the UI cookie, and a
- * `?token=` on a GET, which is answered with the cookie and a redirect to the same URL without it
- * (a browser cannot add a header to the UI's own asset and API requests).
+ * Guards every route but the public ones (unknown paths too, so a 404 reveals nothing).
+ * Accepted: `Authorization: Bearer <token>` anywhere; under /queues also the session cookie
+ * from the login form. A token in the URL is never accepted: it would stay in histories and
+ * proxy logs. State-changing requests from another origin are refused whatever they carry, and
+ * a cookie-authenticated one must show its origin (a browser always sends Origin on a POST),
+ * since SameSite alone does not cover every browser or a same-site sibling host.
  */
 export function createAccessHook(access: AdminAccess): onRequestAsyncHookHandler {
   return async function checkAccess(request: FastifyRequest, reply: FastifyReply) {
     const path = pathOf(request.url);
+    const changing = STATE_CHANGING.has(request.method);
+    const origin = changing ? originOf(request) : 'same';
+    if (origin === 'other') {
+      return reply.code(403).send({
+        error: 'forbidden',
+        message: 'cross-origin request refused: Origin/Referer does not match the host',
+      });
+    }
     if (PUBLIC_PATHS.has(path)) return;
     if (access.matchesBearer(request.headers.authorization)) return;
     if (inUi(path)) {
-      if (access.matchesCookie(request.headers.cookie)) return;
-      const query = request.query as Record<string, unknown> | undefined;
-      const token = typeof query?.token === 'string' ? query.token : undefined;
-      if (request.method === 'GET' && access.matchesToken(token)) {
-        const cookie = access.issueCookie();
-        if (cookie !== null) {
-          return reply
-            .header('set-cookie', cookie)
-            .header('cache-control', 'no-store')
-            .redirect(withoutToken(request.url), 303);
-        }
-      }
+      if (access.matchesCookie(request.headers.cookie) && origin !== 'unknown') return;
+      if (request.method === 'GET' && path === UI_COOKIE_PATH) return sendLoginPage(reply, null);
     }
     return refuse(reply, access);
   };

@@ -6,7 +6,7 @@ export class AdminExposureError extends Error {
   override name = 'AdminExposureError';
 }
 
-/** The cookie a browser gets after opening the queue UI with `?token=`. */
+/** The cookie a browser gets after logging in to the queue UI (POST /queues/login). */
 export const UI_COOKIE = 'afilnet_sync_admin';
 
 /** Where the cookie is sent and accepted: the queue UI and its own API and assets only. */
@@ -39,22 +39,26 @@ const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'ut
 /** Equal-length digests compared in constant time: the time taken says nothing about the token. */
 const sameDigest = (a: Buffer, b: Buffer): boolean => timingSafeEqual(a, b);
 
+/** How long a queue UI session lasts; after that the browser logs in again. */
+export const UI_SESSION_MS = 12 * 3_600_000;
+
 /**
  * Decides who may use the protected routes. The token is kept only as its SHA-256 (compared with
- * timingSafeEqual, so neither length nor prefix leaks through timing). The UI cookie holds an HMAC
- * of the token under a key made at start: it never carries the token itself, and a restart (or a
- * new token) invalidates every cookie issued before.
+ * timingSafeEqual, so neither length nor prefix leaks through timing). The UI cookie holds an
+ * expiry and an HMAC of it under a key made from the token and a random value made at start: it
+ * never carries the token itself, it expires, and a restart (or a new token) invalidates every
+ * cookie issued before.
  */
 export class AdminAccess {
   private readonly tokenDigest: Buffer | null;
-  private readonly cookieValue: string | null;
+  private readonly cookieKey: Buffer | null;
 
   constructor(token: string | undefined) {
     this.tokenDigest = token === undefined ? null : sha256(token);
-    this.cookieValue =
+    this.cookieKey =
       token === undefined
         ? null
-        : createHmac('sha256', randomBytes(32)).update(token, 'utf8').digest('base64url');
+        : createHmac('sha256', randomBytes(32)).update(token, 'utf8').digest();
   }
 
   /** Whether a token is configured at all; without one every protected route answers 401. */
@@ -74,20 +78,38 @@ export class AdminAccess {
     return this.matchesToken(match?.[1]);
   }
 
-  /** True when the request's Cookie header carries the session cookie issued by `issueCookie`. */
-  matchesCookie(cookieHeader: string | undefined): boolean {
-    if (this.cookieValue === null || !cookieHeader) return false;
+  /** True when the request's Cookie header carries an unexpired cookie issued by `issueCookie`. */
+  matchesCookie(cookieHeader: string | undefined, now = Date.now()): boolean {
+    if (this.cookieKey === null || !cookieHeader) return false;
     const value = readCookie(cookieHeader, UI_COOKIE);
-    if (value === undefined) return false;
-    return sameDigest(sha256(value), sha256(this.cookieValue));
+    const [expires, mac] = value?.split('.') ?? [];
+    if (expires === undefined || mac === undefined || !/^\d{1,15}$/.test(expires)) return false;
+    if (Number(expires) <= now) return false;
+    return sameDigest(sha256(mac), sha256(this.sign(expires)));
   }
 
-  /** A Set-Cookie header value for the queue UI; null when no token is configured. */
-  issueCookie(): string | null {
-    if (this.cookieValue === null) return null;
-    // Not `Secure`: the admin port usually speaks plain HTTP; put TLS in front when it leaves
-    // the host, as docs/admin.md says. SameSite=Strict keeps other sites from riding on it.
-    return `${UI_COOKIE}=${this.cookieValue}; Path=${UI_COOKIE_PATH}; HttpOnly; SameSite=Strict`;
+  /**
+   * A Set-Cookie header value for the queue UI; null when no token is configured. `secure` when
+   * the browser reached us over TLS (directly or through a trusted proxy): the cookie is then
+   * never sent over plain HTTP. SameSite=Strict keeps other sites from riding on it.
+   */
+  issueCookie(opts: { secure: boolean }, now = Date.now()): string | null {
+    if (this.cookieKey === null) return null;
+    const expires = String(now + UI_SESSION_MS);
+    const value = `${expires}.${this.sign(expires)}`;
+    const maxAge = Math.floor(UI_SESSION_MS / 1000);
+    return `${UI_COOKIE}=${value}; Path=${UI_COOKIE_PATH}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${opts.secure ? '; Secure' : ''}`;
+  }
+
+  /** A Set-Cookie header value that removes the UI cookie (logout). */
+  clearCookie(opts: { secure: boolean }): string {
+    return `${UI_COOKIE}=; Path=${UI_COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Strict${opts.secure ? '; Secure' : ''}`;
+  }
+
+  private sign(expires: string): string {
+    return createHmac('sha256', this.cookieKey ?? Buffer.alloc(0))
+      .update(expires)
+      .digest('base64url');
   }
 }
 

@@ -18,15 +18,22 @@ import { retryFailed } from '../operator/retry-failed.ts';
 import { statusReport } from '../operator/status-report.ts';
 import { operatorErrorStatus, registerOperatorRoutes } from './operator-routes.ts';
 import { registerQueueBoard } from './queue-board.ts';
+import { registerQueueLogin } from './queue-login.ts';
+import { createReadinessCheck } from './readiness.ts';
 import { createScrapeMetrics } from './scrape-metrics.ts';
 
 /** What the admin server reads and acts on: the running daemon's own connections. */
 export interface AdminDeps {
   pool: pg.Pool;
+  /**
+   * A small pool of the daemon's whose statement_timeout is short: /readyz and /metrics read
+   * through it, so an abandoned probe or scrape is cancelled by the server and gives its
+   * connection back, and probes never wait behind the workers. Defaults to `pool`.
+   */
+  monitorPool?: pg.Pool;
   redis: Redis;
   queue: GroupQueue;
   metrics: Metrics;
-  databaseUrl: string;
   /** QUEUE_PREFIX: where the account-wide rate budget lives in Redis. */
   prefix: string;
   /** AFILNET_RATE_LIMIT: the allowed rate until the budget learns a lower one. */
@@ -42,6 +49,8 @@ export interface AdminOptions {
   /** 0 picks a free port (tests use that); the chosen one is in `url`. */
   port: number;
   token: string | undefined;
+  /** ADMIN_TRUST_PROXY: believe X-Forwarded-Proto/-Host from a proxy in front (TLS there). */
+  trustProxy?: boolean;
 }
 
 /** A listening admin server. */
@@ -51,7 +60,7 @@ export interface RunningAdmin {
   close(): Promise<void>;
 }
 
-/** What a log line may say about a request: never its query (it may hold `?token=`) or headers. */
+/** What a log line may say about a request: never its query or headers. */
 const safeRequest = (req: FastifyRequest) => ({ method: req.method, path: pathOf(req.url) });
 
 /**
@@ -66,9 +75,10 @@ export async function startAdminServer(deps: AdminDeps, opts: AdminOptions): Pro
   const loggerInstance: FastifyBaseLogger = logger;
   const app = fastify({
     loggerInstance,
-    // Request logs would carry the URL, and /queues?token=… must never reach a log.
+    // Request logs would carry the URL and headers; a mistyped URL may hold a secret.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
+    trustProxy: opts.trustProxy ?? false,
   });
   app.addHook('onRequest', createAccessHook(access));
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
@@ -80,10 +90,12 @@ export async function startAdminServer(deps: AdminDeps, opts: AdminOptions): Pro
     return reply.code(status).send({ error, message: err.message });
   });
 
+  const monitorPool = deps.monitorPool ?? deps.pool;
   registerMonitoringRoutes(app, {
-    readiness: { pool: deps.pool, redis: deps.redis, databaseUrl: deps.databaseUrl },
+    readiness: createReadinessCheck({ pool: monitorPool, redis: deps.redis }),
+    isAdmin: (request) => access.matchesBearer(request.headers.authorization),
     metrics: createScrapeMetrics({
-      pool: deps.pool,
+      pool: monitorPool,
       queue: deps.queue.queue,
       registry: deps.metrics.registry,
       allowedRate: async () =>
@@ -113,6 +125,7 @@ export async function startAdminServer(deps: AdminDeps, opts: AdminOptions): Pro
     resyncRun: async (runId) =>
       (await readRun(deps.pool, runId)) ? checkResyncProgress(deps.pool, runId) : null,
   });
+  await registerQueueLogin(app, access);
   await registerQueueBoard(app, [deps.queue.queue]);
 
   await app.listen({ host: opts.host, port: opts.port });

@@ -1,6 +1,13 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { migrationStatus } from '../db/migrate.ts';
+import { captureTriggerProblems } from '../capture/capture-triggers.ts';
+import { compareHistory, readHistory } from '../db/migration-history.ts';
+import {
+  migrationsDirOf,
+  PRISMA_DIR,
+  readMigrations,
+  type MigrationFile,
+} from '../db/migrations-folder.ts';
 import { withTimeout } from './with-timeout.ts';
 
 /** One readiness check's outcome; `error` says what failed, never a credential. */
@@ -9,18 +16,23 @@ export interface CheckResult {
   error?: string;
 }
 
-/** What /readyz answers: every check by name, and whether all passed. */
+/** What /readyz knows: every check by name, whether all passed, and warnings that do not fail it. */
 export interface Readiness {
   ready: boolean;
   checks: { postgres: CheckResult; redis: CheckResult; migrations: CheckResult };
+  /** E.g. a disabled capture trigger: the daemon runs, but some writes are not synced. */
+  warnings: string[];
 }
 
 export interface ReadinessDeps {
+  /** A pool of the daemon's: a probe borrows one of its connections, never opens its own. */
   pool: pg.Pool;
   redis: Redis;
-  databaseUrl: string;
   /** How long one check may take before it counts as failed. */
   timeoutMs?: number;
+  /** How long an answer is reused: probes arriving together cost one check. */
+  cacheMs?: number;
+  migrationsDir?: string;
 }
 
 async function run(check: () => Promise<void>): Promise<CheckResult> {
@@ -33,15 +45,78 @@ async function run(check: () => Promise<void>): Promise<CheckResult> {
 }
 
 /**
- * Checks what the daemon needs to make progress: Postgres answers, Redis answers, every migration
- * is applied. The checks run in parallel, each bounded by a timeout.
+ * Returns the readiness check of /readyz: Postgres answers, Redis answers, every migration is
+ * applied; disabled capture triggers are warnings. The Postgres side runs on one connection
+ * borrowed from the pool (the old check opened a new connection per probe, so a probe storm
+ * could exhaust max_connections); Postgres and Redis are checked in parallel, each within
+ * `timeoutMs`. A result is reused for `cacheMs`, and callers arriving while a check runs share
+ * it, so any number of probes costs at most one check per `cacheMs`.
  */
-export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
+export function createReadinessCheck(deps: ReadinessDeps): () => Promise<Readiness> {
   const ms = deps.timeoutMs ?? 2_000;
-  const [postgres, redis, migrations] = await Promise.all([
-    run(async () => {
-      await withTimeout(deps.pool.query('SELECT 1'), ms, 'Postgres');
-    }),
+  const cacheMs = deps.cacheMs ?? 1_000;
+  let files: Promise<MigrationFile[]> | null = null;
+  let current: Promise<Readiness> | null = null;
+  let doneAt = 0;
+
+  const checkDatabase = async (): Promise<{
+    postgres: CheckResult;
+    migrations: CheckResult;
+    warnings: string[];
+  }> => {
+    let client: pg.PoolClient;
+    const connecting = deps.pool.connect();
+    try {
+      client = await withTimeout(connecting, ms, 'Postgres');
+    } catch (err) {
+      // A connection that arrives after the timeout goes straight back to the pool.
+      connecting.then(
+        (late) => late.release(),
+        () => undefined,
+      );
+      const failed = { ok: false, error: err instanceof Error ? err.message : String(err) };
+      return {
+        postgres: failed,
+        migrations: { ok: false, error: 'Postgres is unreachable' },
+        warnings: [],
+      };
+    }
+    let broken: Error | undefined;
+    try {
+      const postgres = await run(async () => {
+        await withTimeout(client.query('SELECT 1'), ms, 'Postgres');
+      });
+      if (!postgres.ok) broken = new Error('readiness query failed');
+      const migrations = postgres.ok
+        ? await run(async () => {
+            files ??= readMigrations(deps.migrationsDir ?? migrationsDirOf(PRISMA_DIR));
+            const history = compareHistory(
+              await files,
+              await withTimeout(readHistory(client), ms, 'Postgres (migration status)'),
+            );
+            const failed = history.failed.map((r) => r.migration_name);
+            if (failed.length > 0) throw new Error(`failed migrations: ${failed.join(', ')}`);
+            const pending = history.pending.map((f) => f.name);
+            if (pending.length > 0) throw new Error(`pending migrations: ${pending.join(', ')}`);
+          })
+        : { ok: false, error: 'Postgres is unreachable' };
+      const warnings = postgres.ok
+        ? await withTimeout(captureTriggerProblems(client), ms, 'Postgres').catch((err: Error) => [
+            `could not read the capture triggers: ${err.message}`,
+          ])
+        : [];
+      return { postgres, migrations, warnings };
+    } catch (err) {
+      broken = err instanceof Error ? err : new Error(String(err));
+      const failed = { ok: false, error: broken.message };
+      return { postgres: failed, migrations: failed, warnings: [] };
+    } finally {
+      // A connection whose query timed out may still be busy: discard it rather than reuse it.
+      client.release(broken);
+    }
+  };
+
+  const checkRedis = () =>
     run(async () => {
       // ioredis queues commands while disconnected (maxRetriesPerRequest: null), so a PING would
       // wait for the reconnect: a lost connection answers at once. One still being set up (just
@@ -50,19 +125,25 @@ export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
         throw new Error(`Redis connection is ${deps.redis.status}`);
       }
       await withTimeout(deps.redis.ping(), ms, 'Redis');
-    }),
-    run(async () => {
-      const { pending, failed } = await withTimeout(
-        migrationStatus(deps.databaseUrl),
-        ms,
-        'Postgres (migration status)',
-      );
-      if (failed.length > 0) throw new Error(`failed migrations: ${failed.join(', ')}`);
-      if (pending.length > 0) throw new Error(`pending migrations: ${pending.join(', ')}`);
-    }),
-  ]);
-  return {
-    ready: postgres.ok && redis.ok && migrations.ok,
-    checks: { postgres, redis, migrations },
+    });
+
+  const checkAll = async (): Promise<Readiness> => {
+    const [database, redis] = await Promise.all([checkDatabase(), checkRedis()]);
+    const { postgres, migrations, warnings } = database;
+    return {
+      ready: postgres.ok && redis.ok && migrations.ok,
+      checks: { postgres, redis, migrations },
+      warnings,
+    };
+  };
+
+  return () => {
+    if (current !== null && (doneAt === 0 || performance.now() - doneAt < cacheMs)) return current;
+    doneAt = 0;
+    const check = checkAll().finally(() => {
+      doneAt = performance.now();
+    });
+    current = check;
+    return check;
   };
 }

@@ -45,6 +45,21 @@ const syncSchema = z.object({
   ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   ADMIN_HOST: z.string().default('127.0.0.1'),
   ADMIN_TOKEN: z.string().min(16).optional(),
+  /** Trust X-Forwarded-Proto from a TLS-terminating proxy in front (marks the UI cookie Secure). */
+  ADMIN_TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  // Bounds of the daemon's Postgres pool (src/db/create-pool.ts); 0 turns a timeout off.
+  DATABASE_CONNECT_TIMEOUT_MS: positiveInt(10_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).default(300_000),
+  DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  DATABASE_SLOW_QUERY_MS: z.coerce.number().int().min(0).default(5_000),
+  // History kept, in days (src/db/retention.ts); the delete log also feeds the delete guard.
+  RETENTION_DELETE_LOG_DAYS: positiveInt(30),
+  RETENTION_HOLDS_DAYS: positiveInt(90),
+  RETENTION_RESYNC_DAYS: positiveInt(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
