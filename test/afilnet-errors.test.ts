@@ -101,13 +101,13 @@ async function closedPort(): Promise<number> {
 }
 
 describe('when the provider or the network fails', () => {
-  it('turns an HTTP 5xx into a retryable error, and nothing was applied', async () => {
+  it('calls an HTTP 5xx ambiguous even when nothing was applied: the status cannot tell', async () => {
     const client = newClient();
     const idgroup = await groupFor(client);
     await setFaults({ errorRate: 1 });
     const error = await failureOf(client.addcontact(idgroup, { mobile: '34600000001' }));
-    expect(error).toBeInstanceOf(AfilnetRetryableError);
-    expect(error).toMatchObject({ kind: 'retryable', reason: 'server_error', status: 503 });
+    expect(error).toBeInstanceOf(AfilnetAmbiguousError);
+    expect(error).toMatchObject({ kind: 'ambiguous', reason: 'server_error', status: 503 });
     await setFaults({ errorRate: 0 });
     expect(await client.getcontacts(idgroup)).toEqual([]);
   });
@@ -281,9 +281,13 @@ describe('keeping the password secret', () => {
     await client.getcontacts(idgroup);
     await keep(client.getcontacts('999999')); // api
     await keep(broken.getcontacts(idgroup)); // protocol
-    await setFaults({ errorRate: 1 });
-    await keep(client.getgroupcolumns(idgroup)); // retryable
-    await setFaults({ errorRate: 0, resetRate: 1 });
+    await setFaults({ rateLimitPerSecond: 1 });
+    // Sent together: one is admitted, the other answered 429 (retryable).
+    await Promise.all([
+      keep(client.getgroupcolumns(idgroup)),
+      keep(client.getgroupcolumns(idgroup)),
+    ]);
+    await setFaults({ rateLimitPerSecond: 0, resetRate: 1 });
     await keep(client.getgroupcolumns(idgroup)); // ambiguous
     await setFaults({ resetRate: 0 });
     return errors;

@@ -1,19 +1,21 @@
 import type { AfilnetConfig } from '../config/config.ts';
 import { readAnswer } from './answer-reader.ts';
+import { callInfo } from './call-info.ts';
 import { asAfilnetError, classifyFailure } from './classify.ts';
 import { assertFieldName, encodeContact } from './encode-contact.ts';
-import { AfilnetRetryableError, type AfilnetError } from './errors.ts';
+import type { AfilnetError } from './errors.ts';
 import type { AfilnetMethod } from './methods.ts';
 import type {
   AfilnetClientOptions,
   AfilnetHooks,
-  CallInfo,
   CreateGroupInput,
+  StreamContactsOptions,
 } from './client-options.ts';
 import { streamResultArray } from './result-array-stream.ts';
 import {
   readColumns,
   readContact,
+  readContactEntry,
   readContactListResult,
   readCreatedId,
   type ContactListResult,
@@ -98,35 +100,59 @@ export class AfilnetClient {
     await this.#call('assigncountrytogroup', { idgroup, countryiso3 }, ignore);
   }
 
-  /** Every contact of the group, in memory. For large groups prefer `streamContacts`. */
-  async getcontacts(idgroup: string): Promise<RemoteContact[]> {
+  /** Every readable contact of the group, in memory. For large groups prefer `streamContacts`. */
+  async getcontacts(idgroup: string, options?: StreamContactsOptions): Promise<RemoteContact[]> {
     const contacts: RemoteContact[] = [];
-    for await (const contact of this.streamContacts(idgroup)) contacts.push(contact);
+    for await (const contact of this.streamContacts(idgroup, options)) contacts.push(contact);
     return contacts;
   }
 
   /**
    * The group's contacts, parsed as the answer arrives and never held whole. The list is
    * complete only if iteration ends without throwing; stopping early releases the connection.
+   *
+   * A contact that cannot be read (a field holding an object or array, no id, …) is left out and
+   * handed to `options.onUnreadable` instead: one odd contact edited in the provider's panel must
+   * not stall a whole group (F10). A consumer that must not act on an incomplete list (deleting
+   * "missing" contacts, say) has to watch that callback. If it throws, the stream ends with its
+   * error, unchanged.
    */
-  async *streamContacts(idgroup: string): AsyncGenerator<RemoteContact, void, undefined> {
+  async *streamContacts(
+    idgroup: string,
+    options: StreamContactsOptions = {},
+  ): AsyncGenerator<RemoteContact, void, undefined> {
     const method = 'getcontacts';
     await this.#hooks.beforeCall?.(method);
     const started = performance.now();
     let failure: AfilnetError | undefined;
+    let unreadable = 0;
+    let callbackError: { error: unknown } | undefined;
     try {
       const response = await this.#transport.send(method, { idgroup });
+      let index = 0;
       for await (const raw of streamResultArray(method, response)) {
-        const contact = readContact(raw);
-        if (!contact) throw this.#protocol(method, response.status, 'unreadable contact');
-        yield contact;
+        const reading = readContactEntry(raw);
+        if ('contact' in reading) {
+          yield reading.contact;
+        } else {
+          unreadable += 1;
+          try {
+            options.onUnreadable?.({ index, ...reading.unreadable });
+          } catch (error) {
+            callbackError = { error };
+            throw error;
+          }
+        }
+        index += 1;
       }
     } catch (error) {
+      // The consumer's own error is not a failure of the call: pass it through as it is.
+      if (callbackError) throw callbackError.error;
       failure = asAfilnetError(method, error);
       throw failure;
     } finally {
       // Also reached when the consumer stops early: the call itself did not fail then.
-      this.#report(method, started, failure);
+      this.#report(method, started, failure, unreadable);
     }
   }
 
@@ -206,17 +232,14 @@ export class AfilnetClient {
     return classifyFailure(method, { type: 'protocol', status, reason });
   }
 
-  #report(method: AfilnetMethod, started: number, failure: AfilnetError | undefined): void {
-    const info: CallInfo = { method, outcome: 'success', ms: performance.now() - started };
-    if (failure) {
-      info.outcome = failure.kind === 'api' ? 'api_error' : failure.kind;
-      if (failure.kind === 'api' && failure.code) info.apiCode = failure.code;
-      if (failure instanceof AfilnetRetryableError && failure.retryAfterMs !== undefined) {
-        info.retryAfterMs = failure.retryAfterMs;
-      }
-    }
+  #report(
+    method: AfilnetMethod,
+    started: number,
+    failure: AfilnetError | undefined,
+    unreadable = 0,
+  ): void {
     try {
-      this.#hooks.afterCall?.(info);
+      this.#hooks.afterCall?.(callInfo(method, performance.now() - started, failure, unreadable));
     } catch {
       // A metrics or logging bug must not turn an applied change into a thrown error that the
       // caller would retry (and so duplicate).

@@ -33,6 +33,8 @@ const NOT_SENT_CODES = new Set([
   'UND_ERR_CLOSED',
 ]);
 
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
 // Codes are identifiers; anything else in `error` might be free text echoing our parameters.
 const CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
 
@@ -71,7 +73,8 @@ function classifyTransport(method: AfilnetMethod, error: unknown): AfilnetError 
   }
   // Everything else (UND_ERR_SOCKET, ECONNRESET, header/body time-outs, an unknown failure) may
   // have happened after the request reached the provider: assume it may have been applied.
-  return new AfilnetAmbiguousError({ method, code });
+  const reason = code !== undefined && TIMEOUT_CODES.has(code) ? 'timeout' : 'connection_lost';
+  return new AfilnetAmbiguousError({ method, code, reason });
 }
 
 function classifyStatus(
@@ -88,13 +91,22 @@ function classifyStatus(
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     });
   }
-  if (status >= 500) return new AfilnetRetryableError({ method, status, reason: 'server_error' });
+  // A 5xx says nothing about whether the provider did the work: a proxy or gateway may answer
+  // 502/504 after it did (F7). Only a reconcile can tell, so it is never retried blindly.
+  if (status >= 500) return new AfilnetAmbiguousError({ method, status, reason: 'server_error' });
   return new AfilnetProtocolError({ method, status, reason: `HTTP status ${status}` });
 }
 
+// RFC 9110 §5.6.7: IMF-fixdate, RFC 850 and asctime all begin with a day name. Requiring one
+// keeps Date.parse's leniency ("-5", "2026-12-01") from turning garbage into a date.
+const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /i;
+
 /**
- * Reads a `Retry-After` header: delay-seconds or an HTTP-date (RFC 9110 §10.2.3). An
- * unparseable value gives `undefined`, so the caller's own back-off applies.
+ * Reads a `Retry-After` header: delay-seconds or an HTTP-date (RFC 9110 §10.2.3), in ms. Always
+ * a finite number ≥ 0, or `undefined` for a value that is neither form (the caller's own back-off
+ * applies). A date in the past gives 0. Large delays are returned as they are, even beyond
+ * setTimeout's 2^31-1 ms: capping them is the caller's policy (a setting of the gateway), not a
+ * parsing matter. A delay too large to be exact saturates at Number.MAX_SAFE_INTEGER ms.
  */
 export function parseRetryAfter(
   header: string | string[] | undefined,
@@ -102,8 +114,11 @@ export function parseRetryAfter(
 ): number | undefined {
   const value = (Array.isArray(header) ? header[0] : header)?.trim();
   if (!value) return undefined;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
+  if (/^\d+$/.test(value)) return Math.min(Number(value) * 1000, Number.MAX_SAFE_INTEGER);
+  if (!HTTP_DATE.test(value)) return undefined;
+  // asctime carries no zone, yet means GMT; Date.parse would read it as local time.
+  const zoned = /(GMT|UTC|[+-]\d{4})$/i.test(value) ? value : `${value} GMT`;
+  const at = Date.parse(zoned);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 

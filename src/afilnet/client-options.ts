@@ -1,4 +1,6 @@
+import type { AfilnetErrorScope } from './error-scope.ts';
 import type { AfilnetMethod } from './methods.ts';
+import type { UnreadableContact } from './result-shapes.ts';
 
 /** How a call ended, as reported to `afterCall`. */
 export type CallOutcome = 'success' | 'api_error' | 'retryable' | 'ambiguous' | 'protocol';
@@ -10,6 +12,19 @@ export interface CallInfo {
   ms: number;
   retryAfterMs?: number;
   apiCode?: string;
+  /** With `apiCode`: how far the refusal reaches (account, group or this call). */
+  apiScope?: AfilnetErrorScope;
+  /** `getcontacts` only, when some contacts were left out as unreadable: how many. */
+  unreadableContacts?: number;
+}
+
+/** Options of `streamContacts` and `getcontacts`. */
+export interface StreamContactsOptions {
+  /**
+   * Called for each contact left out because it could not be read; the stream goes on. Errors
+   * it throws end the stream and are thrown as they are.
+   */
+  onUnreadable?: (contact: UnreadableContact) => void;
 }
 
 /** Hooks around every call: a rate limiter before, metrics and logs after. */

@@ -1,3 +1,4 @@
+import { apiErrorScope, type AfilnetErrorScope } from './error-scope.ts';
 import type { AfilnetMethod } from './methods.ts';
 
 /** The error codes the provider's page documents; the live API may send others. */
@@ -54,18 +55,26 @@ export abstract class AfilnetError extends Error {
   }
 }
 
-/** The provider answered `status: ERROR` with a code: final for this call, retrying won't help. */
+/**
+ * The provider answered `status: ERROR` with a code: final for this call, retrying won't help.
+ * `scope` says how far it reaches (error-scope.ts), decided here once from the code.
+ */
 export class AfilnetApiError extends AfilnetError {
   readonly kind = 'api' as const;
   declare readonly code: AfilnetErrorCode;
+  readonly scope: AfilnetErrorScope;
 
   constructor(details: { method: AfilnetMethod; status: number; code: AfilnetErrorCode }) {
     super(`Afilnet ${details.method} answered ERROR ${details.code}`, details);
+    this.scope = apiErrorScope(details.code);
   }
 }
 
-/** Why a retryable failure happened; lets the sync layer treat a rate limit differently. */
-export type RetryableReason = 'rate_limited' | 'server_error' | 'not_sent';
+/**
+ * Why a retryable failure happened; lets the sync layer treat a rate limit differently. (A 5xx is
+ * not here: it may come after the provider applied the call, so it is ambiguous.)
+ */
+export type RetryableReason = 'rate_limited' | 'not_sent';
 
 /**
  * Nothing was applied, or the provider asked us to come back: safe to retry. `retryAfterMs` is the
@@ -91,19 +100,32 @@ function retryableMessage(d: ErrorDetails & { reason: RetryableReason; retryAfte
 }
 
 /**
- * The connection died after the request was written (or while the answer was read): the provider
- * may have applied it. Retrying a create may duplicate; the caller must reconcile first.
+ * Why a call may or may not have been applied: the connection died after the request was written
+ * (`connection_lost`), the answer did not come in time (`timeout`), or an HTTP 5xx came back —
+ * which a gateway in front of the provider can send after the provider did the work.
+ */
+export type AmbiguousReason = 'connection_lost' | 'timeout' | 'server_error';
+
+/**
+ * The provider may have applied the call: retrying a create may duplicate, so the caller must
+ * reconcile first. `status` is set for `server_error` (502, 503, …).
  */
 export class AfilnetAmbiguousError extends AfilnetError {
   readonly kind = 'ambiguous' as const;
+  readonly reason: AmbiguousReason;
 
-  constructor(details: ErrorDetails) {
-    super(
-      `Afilnet ${details.method}: connection lost after sending (${details.code ?? 'unknown'}); ` +
-        'it may have been applied',
-      details,
-    );
+  constructor(details: ErrorDetails & { reason: AmbiguousReason }) {
+    super(ambiguousMessage(details), details);
+    this.reason = details.reason;
   }
+}
+
+function ambiguousMessage(d: ErrorDetails & { reason: AmbiguousReason }): string {
+  const what =
+    d.reason === 'server_error'
+      ? `HTTP ${d.status ?? '?'}`
+      : `${d.reason === 'timeout' ? 'no answer in time' : 'connection lost after sending'} (${d.code ?? 'unknown'})`;
+  return `Afilnet ${d.method}: ${what}; it may have been applied`;
 }
 
 /**

@@ -9,6 +9,7 @@ export type {
   CallInfo,
   CallOutcome,
   CreateGroupInput,
+  StreamContactsOptions,
 } from './client-options.ts';
 export { classifyFailure, parseRetryAfter, type AfilnetFailure } from './classify.ts';
 export { assertFieldName, encodeContact } from './encode-contact.ts';
@@ -22,8 +23,20 @@ export {
   DOCUMENTED_ERROR_CODES,
   type AfilnetErrorCode,
   type AfilnetErrorKind,
+  type AmbiguousReason,
   type ContactEncodingProblem,
   type RetryableReason,
 } from './errors.ts';
 export { AFILNET_METHODS, type AfilnetMethod } from './methods.ts';
-export type { ContactListResult, RemoteContact } from './result-shapes.ts';
+export {
+  ACCOUNT_ERROR_CODES,
+  GROUP_ERROR_CODES,
+  apiErrorScope,
+  type AfilnetErrorScope,
+} from './error-scope.ts';
+export type {
+  ContactListResult,
+  RemoteContact,
+  UnreadableContact,
+  UnreadableReason,
+} from './result-shapes.ts';

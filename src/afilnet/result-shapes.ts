@@ -21,14 +21,6 @@ const idSchema = z
   .union([z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^\d+$/)])
   .transform(String);
 
-// A loose PHP backend may send a numeric column as a number, or null for an empty one.
-const fieldValueSchema = z.union([
-  z.string(),
-  z.number().transform(String),
-  z.null().transform(() => ''),
-]);
-const fieldsSchema = z.record(z.string(), fieldValueSchema);
-
 // Keys that hold ids in a flat contact, not columns of the group.
 const ID_KEYS = new Set(['idcontact', 'id', 'idgroup']);
 
@@ -51,17 +43,90 @@ export function readCreatedId(result: unknown, key: 'idgroup' | 'idcontact'): st
   return readId(result) ?? null;
 }
 
-/** A contact, nested (`{idcontact, fields}`) or flat (`{idcontact, mobile, …}`). */
-export function readContact(value: unknown): RemoteContact | undefined {
-  if (!isObject(value)) return undefined;
+/** Why a contact in a `getcontacts` answer could not be read. */
+export type UnreadableReason =
+  | 'not_an_object'
+  | 'no_id'
+  | 'fields_not_an_object'
+  /** One or more fields hold an object, an array or a number JSON cannot carry exactly. */
+  | 'unreadable_value';
+
+/** A contact left out of a `getcontacts` stream, as reported to `onUnreadable`. */
+export interface UnreadableContact {
+  /** Its position in the answer's result array (0-based). */
+  index: number;
+  /** Its id when one could be read: the sync can then keep its hands off it. */
+  idcontact: string | null;
+  reason: UnreadableReason;
+  /** The names of the fields that could not be read (`unreadable_value` only). */
+  badFields: string[];
+  /**
+   * The fields that could be read, so the contact can still be matched by its main value.
+   * Personal data: never log it whole.
+   */
+  fields: Record<string, string>;
+}
+
+/** One element of a contacts answer, read: the contact, or why it is unreadable. */
+export type ContactReading =
+  { contact: RemoteContact } | { unreadable: Omit<UnreadableContact, 'index'> };
+
+/**
+ * A field value as text. A loosely typed backend may send a number (kept as JavaScript writes
+ * it: 34600000000 → "34600000000", 41.5 → "41.5"), a boolean ("true"/"false", as PHP's
+ * json_encode writes them) or null (an empty field, as the provider shows unset ones). Objects
+ * and arrays have no sensible text; undefined says so.
+ */
+export function fieldText(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+      // A JSON number beyond double range parses to ±Infinity: its digits are lost.
+      return Number.isFinite(value) ? String(value) : undefined;
+    case 'boolean':
+      return value ? 'true' : 'false';
+    default:
+      return value === null ? '' : undefined;
+  }
+}
+
+/**
+ * Reads a contact, nested (`{idcontact, fields}`) or flat (`{idcontact, mobile, …}`), saying why
+ * when it cannot: the caller decides whether one bad contact fails the call (`getcontact`) or is
+ * skipped and reported (`getcontacts`, where one must not stall a whole group).
+ */
+export function readContactEntry(value: unknown): ContactReading {
+  const none = { idcontact: null, badFields: [], fields: {} };
+  if (!isObject(value)) return { unreadable: { ...none, reason: 'not_an_object' } };
   const idcontact = readId(value.idcontact) ?? readId(value.id);
-  if (idcontact === undefined) return undefined;
+  if (idcontact === undefined) return { unreadable: { ...none, reason: 'no_id' } };
   let source: unknown = value.fields;
   if (source === undefined) {
     source = Object.fromEntries(Object.entries(value).filter(([k]) => !ID_KEYS.has(k)));
   }
-  const fields = fieldsSchema.safeParse(source);
-  return fields.success ? { idcontact, fields: fields.data } : undefined;
+  if (!isObject(source)) {
+    return { unreadable: { ...none, idcontact, reason: 'fields_not_an_object' } };
+  }
+  const entries: [string, string][] = [];
+  const badFields: string[] = [];
+  for (const [name, raw] of Object.entries(source)) {
+    const text = fieldText(raw);
+    if (text === undefined) badFields.push(name);
+    else entries.push([name, text]);
+  }
+  // fromEntries defines own properties, so a column named "__proto__" stays a field.
+  const fields = Object.fromEntries(entries);
+  if (badFields.length > 0) {
+    return { unreadable: { idcontact, reason: 'unreadable_value', badFields, fields } };
+  }
+  return { contact: { idcontact, fields } };
+}
+
+/** A contact, or `undefined` when it cannot be read (see `readContactEntry` for why). */
+export function readContact(value: unknown): RemoteContact | undefined {
+  const reading = readContactEntry(value);
+  return 'contact' in reading ? reading.contact : undefined;
 }
 
 const columnsSchema = z.union([

@@ -67,7 +67,8 @@ export class AfilnetTransport {
 
   /**
    * Sends one call and returns the answer to read. Throws an already classified `AfilnetError`
-   * for a failed connection and for the statuses that mean "try again" (429, 5xx).
+   * for a failed connection and for the statuses that carry no answer: 429 (try again) and 5xx
+   * (ambiguous: it may have been applied).
    */
   async send(method: AfilnetMethod, params: Record<string, string>): Promise<AnswerResponse> {
     const form = new URLSearchParams({ ...this.#credentials, class: 'group', method, ...params });
