@@ -156,7 +156,10 @@ export class AfilnetClient {
     }
   }
 
-  /** One contact of the group. */
+  /**
+   * One contact of the group. A contact `streamContacts` would report as unreadable (a field
+   * holding an object or array) fails this call with a protocol error.
+   */
   async getcontact(idgroup: string, idcontact: string): Promise<RemoteContact> {
     return this.#call('getcontact', { idgroup, idcontact }, readContact);
   }

@@ -75,7 +75,9 @@ export type ContactReading =
  * A field value as text. A loosely typed backend may send a number (kept as JavaScript writes
  * it: 34600000000 → "34600000000", 41.5 → "41.5"), a boolean ("true"/"false", as PHP's
  * json_encode writes them) or null (an empty field, as the provider shows unset ones). Objects
- * and arrays have no sensible text; undefined says so.
+ * and arrays have no sensible text; undefined says so. JSON numbers are read as doubles, so one
+ * beyond 2^53 has lost digits before it gets here; phone numbers (E.164, at most 15 digits) are
+ * exact.
  */
 export function fieldText(value: unknown): string | undefined {
   switch (typeof value) {
