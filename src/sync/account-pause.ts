@@ -1,17 +1,9 @@
-import type { Redis } from 'ioredis';
-import { AfilnetApiError } from '../afilnet/index.ts';
-import type { AfilnetClient } from '../afilnet/index.ts';
+import { AfilnetApiError, type AfilnetClient } from '../afilnet/index.ts';
+import type { RateBudget } from '../gateway/rate-budget.ts';
 import type { Logger } from '../observability/logger.ts';
 
-/** Why the account is paused, and since when (epoch ms). */
-export interface PauseState {
-  reason: string;
-  since: number;
-}
-
 export interface AccountPauseDeps {
-  redis: Redis;
-  prefix: string;
+  budget: RateBudget;
   /** Stops every worker of every replica taking jobs for this long (BullMQ's queue rate limit). */
   holdQueue: (ms: number) => Promise<void>;
   releaseQueue: () => Promise<void>;
@@ -24,10 +16,10 @@ export interface AccountPauseDeps {
 
 /**
  * The account-wide pause. When Afilnet refuses every call of the account (a rotated password,
- * `NO_CREDITS`), sending more only burns calls and fails members: instead the queue is held for
- * every replica, the reason is kept in Redis (for `status`, readiness and metrics), and a probe —
- * one cheap authenticated call per interval — resumes everything by itself once the account
- * answers again. Members waiting meanwhile keep their marks and sync without a `retry`.
+ * `NO_CREDITS`), more calls only burn the budget and fail members: instead the rate budget is
+ * paused for every replica (calls in flight wait), the queue is held, and a probe — one cheap
+ * authenticated call per interval — resumes everything by itself once the account answers
+ * again. Members waiting meanwhile keep their marks and sync without a `retry`.
  */
 export class AccountPause {
   private timer: NodeJS.Timeout | null = null;
@@ -35,33 +27,28 @@ export class AccountPause {
 
   constructor(private readonly deps: AccountPauseDeps) {}
 
-  private get key(): string {
-    return `${this.deps.prefix}:account-pause`;
-  }
-
   async pause(reason: string): Promise<void> {
-    const state: PauseState = { reason, since: Date.now() };
-    // NX: the first reason and time stay (many jobs report the same refusal).
-    const set = await this.deps.redis.set(this.key, JSON.stringify(state), 'NX');
-    if (set === 'OK') this.deps.logger.error({ reason }, 'account paused: Afilnet refuses its calls');
+    const { budget, logger } = this.deps;
+    if ((await budget.pausedUntil()) === null) {
+      logger.error(
+        { reason },
+        'account paused: Afilnet refuses its calls; probing until it answers',
+      );
+      await budget.pauseAccount(Infinity, `${reason} (since ${new Date().toISOString()})`);
+    }
     await this.deps.holdQueue(this.deps.probeMs);
-  }
-
-  async current(): Promise<PauseState | null> {
-    return readPause(this.deps.redis, this.deps.prefix);
   }
 
   /** Probes every `probeMs` while paused. */
   start(): void {
-    const tick = () => {
-      this.probing = this.probeOnce()
+    this.timer = setInterval(() => {
+      this.probing ??= this.probeOnce()
         .then(() => undefined)
         .catch((err: unknown) => this.deps.logger.warn({ err }, 'account probe failed'))
         .finally(() => {
           this.probing = null;
         });
-    };
-    this.timer = setInterval(tick, this.deps.probeMs);
+    }, this.deps.probeMs);
     this.timer.unref();
   }
 
@@ -73,27 +60,17 @@ export class AccountPause {
 
   /** One probe: resumes when the account answers, holds the queue again when it does not. */
   async probeOnce(): Promise<boolean> {
-    if ((await this.current()) === null) return true;
+    const { budget } = this.deps;
+    if ((await budget.pausedUntil()) === null) return true;
     if (!(await accountAnswers(this.deps.client))) {
       await this.deps.holdQueue(this.deps.probeMs);
       return false;
     }
-    await this.deps.redis.del(this.key);
+    await budget.resume();
     await this.deps.releaseQueue();
     this.deps.logger.info('account answers again: resuming');
     await this.deps.resumeWork();
     return true;
-  }
-}
-
-/** The pause recorded for a queue prefix, if any (read by status and readiness too). */
-export async function readPause(redis: Redis, prefix: string): Promise<PauseState | null> {
-  const raw = await redis.get(`${prefix}:account-pause`);
-  if (raw === null) return null;
-  try {
-    return JSON.parse(raw) as PauseState;
-  } catch {
-    return { reason: 'unreadable pause record', since: 0 };
   }
 }
 

@@ -4,7 +4,7 @@ import {
   AfilnetRetryableError,
   ContactEncodingError,
 } from '../afilnet/index.ts';
-import { TransientSyncError } from '../gateway/api-caller.ts';
+import { AccountPausedError, TransientSyncError } from '../gateway/api-caller.ts';
 import type { CallResult } from '../planner/call-outcome.ts';
 
 /**
@@ -14,6 +14,10 @@ import type { CallResult } from '../planner/call-outcome.ts';
 export function callResultOf(err: unknown): CallResult | null {
   if (err instanceof AfilnetApiError) return { type: 'api', code: err.code, scope: err.scope };
   if (err instanceof ContactEncodingError) return { type: 'unencodable', reason: err.message };
+  // The budget is paused for the account and the call waited too long: not sent.
+  if (err instanceof AccountPausedError) {
+    return { type: 'api', code: 'ACCOUNT_PAUSED', scope: 'account' };
+  }
   if (err instanceof AfilnetRetryableError || err instanceof TransientSyncError) {
     return { type: 'retryable' };
   }

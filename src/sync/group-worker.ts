@@ -1,7 +1,7 @@
 import { RateLimitError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { backoffMs } from '../gateway/api-caller.ts';
 import type { Logger } from '../observability/logger.ts';
-import { AccountPausedError } from './account-paused-error.ts';
+import { AccountRefusedError } from './account-refused-error.ts';
 import type { AccountPause } from './account-pause.ts';
 import { SYNC_QUEUE, type GroupJobData, type GroupQueue } from './group-queue.ts';
 import { syncGroup, type GroupSyncDeps } from './sync-group.ts';
@@ -40,7 +40,7 @@ export function createGroupWorker(
         );
         if (outcome.more) await opts.queue.enqueue([groupId], { now: true });
       } catch (err) {
-        if (!(err instanceof AccountPausedError)) throw err;
+        if (!(err instanceof AccountRefusedError)) throw err;
         await opts.accountPause.pause(err.reason);
         throw new RateLimitError();
       }

@@ -4,7 +4,7 @@ import { markMembersDirty } from '../state/dirty-marks.ts';
 import { patchGroupState, type GroupSnapshot } from '../state/group-state.ts';
 import { dropFieldFromStates, resetMembersForLink } from '../state/member-state.ts';
 import { groupCallOutcome } from '../planner/group-call-outcome.ts';
-import { AccountPausedError } from './account-paused-error.ts';
+import { AccountRefusedError } from './account-refused-error.ts';
 import { callResultOf } from './call-result.ts';
 import { GroupCallStop, groupCall } from './group-calls.ts';
 import type { MemberSyncDeps } from './sync-group-members.ts';
@@ -20,7 +20,7 @@ export interface ReconciledGroup {
  * Brings the remote group to the row's declared shape: create (written ahead) or link, columns,
  * country. Returns what members sync against, or null when the group cannot be synced now (the
  * reason is recorded on the group). Throws TransientSyncError to retry later and
- * AccountPausedError when the account refuses every call.
+ * AccountRefusedError when the account refuses every call.
  */
 export async function reconcileGroup(
   deps: MemberSyncDeps,
@@ -58,7 +58,7 @@ export async function reconcileGroup(
       );
       remoteId = linked;
       await resetMembersForLink(deps.pool, groupId, main);
-      await patch({ remoteId, type, name: group.name, syncedFields: synced });
+      await patch({ remoteId, type, name: group.name, syncedFields: synced, orphanNote: null });
       await markMembersDirty(deps.pool, groupId, null);
     }
     if (!remoteId) {
@@ -117,7 +117,7 @@ export async function reconcileGroup(
   } catch (err) {
     if (!(err instanceof GroupCallStop)) throw err;
     const { outcome } = err;
-    if (outcome.kind === 'pause') throw new AccountPausedError(outcome.reason);
+    if (outcome.kind === 'pause') throw new AccountRefusedError(outcome.reason);
     if (outcome.kind === 'fail' || outcome.kind === 'warn') {
       await fail(outcome.reason);
       return null;
@@ -138,9 +138,11 @@ export async function reconcileGroup(
 
 /**
  * creategroup, written ahead. Afilnet has no method that lists groups, so a create whose outcome
- * is unknown (a lost answer, HTTP 5xx, a crash mid-call) cannot be settled by a look-up: it is
- * tried once more and the possible orphan is recorded (shown by `status`); a second unknown
- * outcome stops for an operator, so at most one orphan is ever left.
+ * is unknown (a lost answer, HTTP 5xx, a crash mid-call) cannot be settled by a look-up, and a
+ * blind retry could leave one orphan group per try. So it is never retried by itself: the group
+ * stops with the possible orphan recorded (shown by `status`) until an operator links the remote
+ * group (groups.afilnet_id) or asks for a new one (`retry --group`): at most one orphan per
+ * unknown outcome.
  */
 async function createGroup(
   deps: MemberSyncDeps,
@@ -152,15 +154,19 @@ async function createGroup(
   const name = group.name ?? groupId;
   const patch = (p: Parameters<typeof patchGroupState>[2]) =>
     patchGroupState(deps.pool, groupId, p);
-  const orphan = (at: Date) =>
-    `a creategroup sent at ${at.toISOString()} may have created a remote group "${name}" that is not linked`;
-  let orphanNote = group.state?.orphanNote ?? null;
-  if (group.state?.createSentAt) {
-    // The last create was sent and its answer never recorded (a crash).
-    if (orphanNote !== null) return stopForOperator();
-    orphanNote = orphan(group.state.createSentAt);
-  }
-  await patch({ createSentAt: new Date(), orphanNote });
+  const stopForOperator = async (sentAt: Date): Promise<null> => {
+    await patch({
+      createSentAt: null,
+      orphanNote: `a creategroup sent at ${sentAt.toISOString()} may have created a remote group "${name}" that is not linked`,
+      status: 'failed',
+      lastError: `creategroup's outcome is unknown (the answer was lost); it is not sent again by itself, so no second group is made: find "${name}" in Afilnet and set groups.afilnet_id to its idgroup, or run retry --group to create a new one`,
+    });
+    return null;
+  };
+  // Sent before, and its answer never recorded (the process died mid-call).
+  if (group.state?.createSentAt) return stopForOperator(group.state.createSentAt);
+  const sentAt = new Date();
+  await patch({ createSentAt: sentAt });
   let created: { idgroup: string | null };
   try {
     created = await deps.caller.call('creategroup', 'live', () =>
@@ -169,19 +175,15 @@ async function createGroup(
   } catch (err) {
     const result = callResultOf(err);
     const outcome = result && groupCallOutcome('creategroup', result);
-    if (outcome?.kind !== 'maybe-created') {
-      await patch({ createSentAt: null });
-      if (outcome === null || outcome.kind === 'done') throw err;
-      throw new GroupCallStop('creategroup', outcome);
-    }
-    await patch({ createSentAt: null, orphanNote: orphanNote ?? orphan(new Date()) });
-    if (orphanNote !== null) return stopForOperator();
-    throw new TransientSyncError('creategroup outcome unknown; will try once more');
+    if (outcome?.kind === 'maybe-created') return stopForOperator(sentAt);
+    await patch({ createSentAt: null });
+    if (outcome === null || outcome.kind === 'done') throw err;
+    throw new GroupCallStop('creategroup', outcome);
   }
   if (!created.idgroup) {
     await patch({
       createSentAt: null,
-      orphanNote: `creategroup created a remote group "${name}" but answered without its id`,
+      orphanNote: `creategroup made a remote group "${name}" but answered without its id`,
       status: 'failed',
       lastError:
         'creategroup answered without the new group id: find the group in Afilnet and set groups.afilnet_id to its idgroup',
@@ -195,12 +197,4 @@ async function createGroup(
     remoteId,
   ]);
   return remoteId;
-
-  async function stopForOperator(): Promise<null> {
-    await patch({
-      status: 'failed',
-      lastError: `creategroup's outcome is unknown twice; not tried again, so at most one orphan group is left: find "${name}" in Afilnet and set groups.afilnet_id to its idgroup, or run retry --group to create it anew`,
-    });
-    return null;
-  }
 }

@@ -8,7 +8,7 @@ import {
   patchGroupState,
   type GroupSnapshot,
 } from '../state/group-state.ts';
-import { AccountPausedError } from './account-paused-error.ts';
+import { AccountRefusedError } from './account-refused-error.ts';
 import { GroupCallStop, groupCall } from './group-calls.ts';
 import { reconcileGroup, type ReconciledGroup } from './reconcile-group.ts';
 import { RemoteSnapshot } from './remote-snapshot.ts';
@@ -36,7 +36,7 @@ export interface GroupSyncOutcome {
  * One run for one group: first the group itself (create, link, columns, country, delete), then
  * its dirty members, page by page through a cursor, so members that must wait never hold back
  * the ones behind them. Throws TransientSyncError when a retryable failure left work, and
- * AccountPausedError when the account refuses every call.
+ * AccountRefusedError when the account refuses every call.
  */
 export async function syncGroup(deps: GroupSyncDeps, groupId: string): Promise<GroupSyncOutcome> {
   const group = await loadGroup(deps.pool, groupId);
@@ -70,7 +70,7 @@ export async function syncGroup(deps: GroupSyncDeps, groupId: string): Promise<G
       if (rows.length === 0) break;
       cursor = advanceCursor(cursor, rows);
       const chunk = await syncGroupMembers(deps, target, rows);
-      if (chunk.pauseAccount !== null) throw new AccountPausedError(chunk.pauseAccount);
+      if (chunk.pauseAccount !== null) throw new AccountRefusedError(chunk.pauseAccount);
       if (chunk.failGroup !== null) {
         await patchGroupState(deps.pool, groupId, { status: 'failed', lastError: chunk.failGroup });
         return { more: false };
@@ -116,7 +116,7 @@ async function deleteRemoteGroup(
     await groupCall(deps.caller, 'deletegroup', () => deps.client.deletegroup(remoteId));
   } catch (err) {
     if (!(err instanceof GroupCallStop)) throw err;
-    if (err.outcome.kind === 'pause') throw new AccountPausedError(err.outcome.reason);
+    if (err.outcome.kind === 'pause') throw new AccountRefusedError(err.outcome.reason);
     if (err.outcome.kind === 'fail' || err.outcome.kind === 'warn') {
       await patchGroupState(deps.pool, groupId, {
         status: 'failed',

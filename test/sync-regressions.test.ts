@@ -1,0 +1,243 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  compareWithEmulator,
+  createHarness,
+  emulatorCalls,
+  emulatorState,
+  setFaults,
+  waitFor,
+  type Harness,
+} from './support/harness.ts';
+import { drained } from './support/sync-helpers.ts';
+
+/**
+ * Regressions from ../shared/known-defects.md, each through the public contract only: plain SQL
+ * writes, the daemon, the emulator's state and counters.
+ */
+const failedMembers = async (h: Harness) =>
+  (
+    await h.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM sync_member_state WHERE status = 'failed'`,
+    )
+  ).rows[0]?.n;
+
+async function seedGroup(h: Harness, id: string, members: number, strictDocs: boolean) {
+  if (strictDocs) {
+    await fetch(`${h.emulator.url}/api/http/`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        class: 'group',
+        method: 'creategroup',
+        user: 'demo',
+        password: 'demo',
+        name: id,
+        type: 'mobile',
+        fields: 'mobile,name',
+      }),
+    });
+    const remote = (await emulatorState(h.emulator.url)).find((g) => g.name === id);
+    await h.db.query(
+      `INSERT INTO groups (id, name, type, fields, afilnet_id) VALUES ($1, $1, 'mobile', '{mobile,name}', $2)`,
+      [id, String(remote?.idgroup)],
+    );
+  } else {
+    await h.db.query(
+      `INSERT INTO groups (id, name, type, fields) VALUES ($1, $1, 'mobile', '{mobile,name}')`,
+      [id],
+    );
+  }
+  await h.db.query(
+    `INSERT INTO contacts (id, mobile, attributes)
+     SELECT $1 || '-' || i, '6' || lpad((hashtext($1) & 65535)::text, 5, '0') || lpad(i::text, 5, '0'),
+            jsonb_build_object('name', 'n' || i)
+     FROM generate_series(1, $2::int) i`,
+    [id, members],
+  );
+  await h.db.query(
+    `INSERT INTO group_members SELECT $1, $1 || '-' || i FROM generate_series(1, $2::int) i`,
+    [id, members],
+  );
+}
+
+for (const strictDocs of [false, true]) {
+  const mode = strictDocs ? ' (strict-docs)' : '';
+
+  describe(`main values handed between members${mode} (F5)`, () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await createHarness({ strictDocs });
+      await seedGroup(h, 'hand', 30, strictDocs);
+      await h.startDaemon();
+      await waitFor(() => drained(h), 30_000, 'initial sync');
+    });
+    afterAll(async () => h?.close());
+
+    it('moves a number to another member in one transaction without failing anyone', async () => {
+      for (let i = 1; i <= 10; i++) {
+        // B (hand-2i) takes a fresh number; A (hand-2i-1) takes B's old one, in one transaction.
+        await h.db.query(
+          `WITH b AS (SELECT mobile FROM contacts WHERE id = $2)
+           UPDATE contacts SET mobile = CASE id WHEN $2 THEN '69' || lpad($3::text, 7, '0') ELSE (SELECT mobile FROM b) END
+           WHERE id IN ($1, $2)`,
+          [`hand-${2 * i - 1}`, `hand-${2 * i}`, i],
+        );
+      }
+      await waitFor(() => drained(h), 30_000, 'hand-overs synced');
+      expect(await compareWithEmulator(h)).toEqual([]);
+      expect(await failedMembers(h)).toBe(0);
+    });
+
+    it('swaps two members’ numbers in one transaction', async () => {
+      await h.db.query(
+        `UPDATE contacts c SET mobile = o.mobile FROM contacts o
+         WHERE (c.id, o.id) IN (('hand-21', 'hand-22'), ('hand-22', 'hand-21'))`,
+      );
+      await waitFor(() => drained(h), 30_000, 'swap synced');
+      expect(await compareWithEmulator(h)).toEqual([]);
+      expect(await failedMembers(h)).toBe(0);
+    });
+  });
+
+  describe(`a rotated password${mode} (F11)`, () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await createHarness({
+        strictDocs,
+        env: { ACCOUNT_PROBE_MS: '500', AFILNET_BATCH_SIZE: '50' },
+      });
+      await seedGroup(h, 'pw', 10, strictDocs);
+      await h.startDaemon();
+      await waitFor(() => drained(h), 30_000, 'initial sync');
+    });
+    afterAll(async () => h?.close());
+
+    it('pauses the account instead of failing members, and resumes without a retry', async () => {
+      await setFaults(h.emulator.url, { accountError: 'INCORRECT_USER_PASSWORD' } as never);
+      const before = (await emulatorCalls(h.emulator.url)).total;
+      await h.db.query(
+        `INSERT INTO contacts (id, mobile, attributes)
+         SELECT 'pw-n' || i, '67' || lpad(i::text, 7, '0'), '{"name":"new"}' FROM generate_series(1, 500) i`,
+      );
+      await h.db.query(
+        `INSERT INTO group_members SELECT 'pw', 'pw-n' || i FROM generate_series(1, 500) i`,
+      );
+      await new Promise((r) => setTimeout(r, 4_000));
+      const during = (await emulatorCalls(h.emulator.url)).total - before;
+      // One refused batch, then a probe per 500 ms: nothing like a split of every batch.
+      expect(during).toBeLessThan(30);
+      expect(await failedMembers(h)).toBe(0);
+      await setFaults(h.emulator.url, { accountError: null } as never);
+      await waitFor(() => drained(h), 30_000, 'sync after the password is fixed');
+      expect(await compareWithEmulator(h)).toEqual([]);
+      expect(await failedMembers(h)).toBe(0);
+    });
+  });
+
+  describe(`calls applied, then answered HTTP 5xx${mode} (F7)`, () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await createHarness({
+        strictDocs,
+        env: { AFILNET_BATCH_SIZE: '20', SWEEP_AFTER_MS: '1500' },
+      });
+      await seedGroup(h, 'ae', 0, strictDocs);
+      await h.startDaemon();
+      await waitFor(() => drained(h), 30_000, 'group ready');
+    });
+    afterAll(async () => h?.close());
+
+    it('never duplicates a contact an answer-less add already made', async () => {
+      await setFaults(h.emulator.url, { appliedThenErrorRate: 0.3 } as never);
+      await h.db.query(
+        `INSERT INTO contacts (id, mobile, attributes)
+         SELECT 'ae-' || i, '68' || lpad(i::text, 7, '0'), '{"name":"a"}' FROM generate_series(1, 200) i`,
+      );
+      await h.db.query(
+        `INSERT INTO group_members SELECT 'ae', 'ae-' || i FROM generate_series(1, 200) i`,
+      );
+      await h.db.query(
+        `UPDATE contacts SET attributes = '{"name":"b"}' WHERE id LIKE 'ae-%' AND right(id, 1) = '7'`,
+      );
+      await waitFor(
+        async () => (await compareWithEmulator(h)).length === 0 && (await drained(h)),
+        90_000,
+        'convergence',
+      );
+      await setFaults(h.emulator.url, { appliedThenErrorRate: 0 } as never);
+      expect(await compareWithEmulator(h)).toEqual([]);
+      expect(await failedMembers(h)).toBe(0);
+    });
+  });
+}
+
+describe('creategroup answered HTTP 5xx after it was applied (F7)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness({ env: { SWEEP_AFTER_MS: '1000' } });
+    await h.startDaemon();
+  });
+  afterAll(async () => h?.close());
+  afterEach(async () => setFaults(h.emulator.url, { appliedThenErrorRate: 0 } as never));
+
+  it('sends it once, stops with the possible orphan recorded, and never makes a second group', async () => {
+    await setFaults(h.emulator.url, { appliedThenErrorRate: 1 } as never);
+    await h.db.query(
+      `INSERT INTO groups (id, name, type, fields) VALUES ('cg', 'Orphan test', 'mobile', '{mobile}')`,
+    );
+    await waitFor(
+      async () =>
+        (
+          await h.db.query(
+            `SELECT 1 FROM sync_group_state WHERE group_id = 'cg' AND status = 'failed'`,
+          )
+        ).rowCount === 1,
+      20_000,
+      'the group to stop',
+    );
+    await new Promise((r) => setTimeout(r, 3_000));
+    const groups = (await emulatorState(h.emulator.url)).filter((g) => g.name === 'Orphan test');
+    expect(groups).toHaveLength(1);
+    const state = await h.db.query<{ orphan_note: string; last_error: string }>(
+      `SELECT orphan_note, last_error FROM sync_group_state WHERE group_id = 'cg'`,
+    );
+    expect(state.rows[0]?.orphan_note).toMatch(/may have created a remote group "Orphan test"/);
+    expect(state.rows[0]?.last_error).toMatch(/set groups\.afilnet_id/);
+  });
+});
+
+describe('a group row deleted and inserted again while deletegroup is in flight (F4)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness();
+    await seedGroup(h, 're', 20, false);
+    await h.startDaemon();
+    await waitFor(() => drained(h), 30_000, 'initial sync');
+  });
+  afterAll(async () => h?.close());
+
+  it('creates the group again with every member', async () => {
+    await setFaults(h.emulator.url, { latencyMs: 1_500 });
+    await h.db.query(`DELETE FROM groups WHERE id = 're'`);
+    await waitFor(
+      async () =>
+        (await fetch(`${h.emulator.url}/__emulator/requests`).then((r) => r.text())).includes(
+          'deletegroup',
+        ),
+      10_000,
+      'deletegroup sent',
+    );
+    await h.db.query(
+      `INSERT INTO groups (id, name, type, fields) VALUES ('re', 're', 'mobile', '{mobile,name}')`,
+    );
+    await h.db.query(
+      `INSERT INTO group_members SELECT 're', 're-' || i FROM generate_series(1, 20) i`,
+    );
+    await setFaults(h.emulator.url, { latencyMs: 0 });
+    await waitFor(
+      async () => (await drained(h)) && (await compareWithEmulator(h)).length === 0,
+      30_000,
+      'recreated',
+    );
+    expect(await compareWithEmulator(h)).toEqual([]);
+  });
+});
