@@ -16,6 +16,9 @@ import { DeleteGuard } from './sync/delete-guard.ts';
 import { GroupQueue } from './sync/group-queue.ts';
 import { createGroupWorker } from './sync/group-worker.ts';
 import { RateBudget } from './gateway/rate-budget.ts';
+import { applyPendingResync } from './resync/index.ts';
+import { staleDirtyGroups } from './state/dirty-marks.ts';
+import { AccountPause } from './sync/account-pause.ts';
 
 export interface RunningDaemon {
   metrics: Metrics;
@@ -89,6 +92,18 @@ export async function startDaemon(
     config.BATCH_WINDOW_MS,
     config.SYNC_MAX_ATTEMPTS,
   );
+  const accountPause = new AccountPause({
+    budget,
+    holdQueue: (ms) => queue.queue.rateLimit(ms),
+    releaseQueue: async () => {
+      await queue.queue.removeRateLimitKey();
+    },
+    resumeWork: async () => queue.enqueue(await staleDirtyGroups(pool, 0), { now: true }),
+    client,
+    logger,
+    probeMs: config.ACCOUNT_PROBE_MS,
+  });
+  accountPause.start();
   let stopping = false;
   const worker = createGroupWorker(
     {
@@ -104,6 +119,7 @@ export async function startDaemon(
       sliceMs: 10_000,
       bulkYieldMs: 2_000,
       isStopping: () => stopping,
+      beforeMembers: applyPendingResync,
     },
     {
       connection,
@@ -111,6 +127,7 @@ export async function startDaemon(
       concurrency: config.SYNC_CONCURRENCY,
       queue,
       logger,
+      accountPause,
     },
   );
   const relay = new OutboxRelay({
@@ -135,6 +152,7 @@ export async function startDaemon(
   );
 
   const stopPipeline = async () => {
+    await accountPause.stop();
     await retention.stop();
     await relay.stop();
     const closing = worker.close();

@@ -39,6 +39,8 @@ const syncSchema = z.object({
   DELETE_GUARD_WINDOW_MS: positiveInt(3_600_000),
   DELETE_GUARD_FLOOR: z.coerce.number().int().min(0).default(10),
   SWEEP_AFTER_MS: positiveInt(30_000),
+  /** While the account is paused (Afilnet refuses every call), one probe call this often. */
+  ACCOUNT_PROBE_MS: positiveInt(30_000),
   RELAY_POLL_MS: positiveInt(1_000),
   RELAY_BATCH: positiveInt(5_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt(30_000),
