@@ -241,3 +241,136 @@ describe('a group row deleted and inserted again while deletegroup is in flight 
     expect(await compareWithEmulator(h)).toEqual([]);
   });
 });
+
+describe('remote groups that cannot be read whole (F10)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness({ strictDocs: true, env: { SWEEP_AFTER_MS: '1000' } });
+    await seedGroup(h, 'odd', 5, true);
+    await seedGroup(h, 'lost', 5, true);
+    await seedGroup(h, 'fine', 5, true);
+    await h.startDaemon();
+    await waitFor(() => drained(h), 30_000, 'initial sync');
+  });
+  afterAll(async () => h?.close());
+
+  const remoteOf = async (name: string) =>
+    (await emulatorState(h.emulator.url)).find((g) => g.name === name);
+
+  it('tolerates remote values of other JSON types and unreadable contacts', async () => {
+    const odd = await remoteOf('odd');
+    for (const name of [true, 42, null, { nested: 1 }]) {
+      await fetch(`${h.emulator.url}/__emulator/contacts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          account: 'demo',
+          idgroup: odd?.idgroup,
+          fields: { mobile: `5${JSON.stringify(name).length}${Math.random()}`.slice(0, 9), name },
+        }),
+      });
+    }
+    // Strict-docs adds answer no ids: a modify needs a read of the whole group.
+    await h.db.query(`UPDATE contacts SET attributes = '{"name":"changed"}' WHERE id = 'odd-1'`);
+    await waitFor(
+      async () => {
+        const g = await remoteOf('odd');
+        return g?.contacts.some((c) => c.fields.name === 'changed') ?? false;
+      },
+      20_000,
+      'the modify to arrive',
+    );
+    const state = await h.db.query(`SELECT status FROM sync_group_state WHERE group_id = 'odd'`);
+    expect(state.rows[0]?.status).toBe('ok');
+  });
+
+  it('fails only the group Afilnet no longer gives access to, with a reason', async () => {
+    const lost = await remoteOf('lost');
+    await fetch(`${h.emulator.url}/api/http/`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        class: 'group',
+        method: 'deletegroup',
+        user: 'demo',
+        password: 'demo',
+        idgroup: String(lost?.idgroup),
+      }),
+    });
+    await h.db.query(
+      `UPDATE contacts SET attributes = '{"name":"later"}' WHERE id IN ('lost-1', 'fine-1')`,
+    );
+    await waitFor(
+      async () =>
+        (
+          await h.db.query(
+            `SELECT 1 FROM sync_group_state WHERE group_id = 'lost' AND status = 'failed'`,
+          )
+        ).rowCount === 1,
+      20_000,
+      'the lost group to fail',
+    );
+    const lostState = await h.db.query<{ last_error: string }>(
+      `SELECT last_error FROM sync_group_state WHERE group_id = 'lost'`,
+    );
+    expect(lostState.rows[0]?.last_error).toMatch(/NOT_ACCESS_TO_GROUP.*groups\.afilnet_id/);
+    await waitFor(
+      async () => {
+        const g = await remoteOf('fine');
+        return g?.contacts.some((c) => c.fields.name === 'later') ?? false;
+      },
+      20_000,
+      'the other group to sync',
+    );
+    expect(await failedMembers(h)).toBe(0);
+  });
+});
+
+describe('members waiting for a main value (F13)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness({ env: { DELETE_GUARD_PERCENT: '10', DELETE_GUARD_MIN: '100000' } });
+    await seedGroup(h, 'wait', 2_100, false);
+    await h.startDaemon();
+    await waitFor(() => drained(h), 60_000, 'initial sync');
+  });
+  afterAll(async () => h?.close());
+
+  it('lets newer changes of the group through while they wait', async () => {
+    // 2,050 members leave (held by the guard) and 2,050 new contacts take their numbers: every
+    // newcomer waits for a departing holder, and they are the oldest marks of the group.
+    await h.db.query(
+      `WITH gone AS (DELETE FROM group_members WHERE group_id = 'wait'
+                     AND contact_id IN (SELECT 'wait-' || i FROM generate_series(1, 2050) i) RETURNING contact_id)
+       SELECT count(*) FROM gone`,
+    );
+    await h.db.query(
+      `INSERT INTO contacts (id, mobile, attributes)
+       SELECT 'new-' || i, (SELECT mobile FROM contacts WHERE id = 'wait-' || i), '{"name":"new"}'
+       FROM generate_series(1, 2050) i`,
+    );
+    await h.db.query(
+      `INSERT INTO group_members SELECT 'wait', 'new-' || i FROM generate_series(1, 2050) i`,
+    );
+    await waitFor(
+      async () =>
+        (
+          await h.db.query(
+            `SELECT 1 FROM sync_holds WHERE group_id = 'wait' AND approved_at IS NULL`,
+          )
+        ).rowCount === 1,
+      20_000,
+      'the deletes to be held',
+    );
+    // A newer change of a member that stays.
+    await h.db.query(`UPDATE contacts SET attributes = '{"name":"newer"}' WHERE id = 'wait-2100'`);
+    await waitFor(
+      async () => {
+        const g = (await emulatorState(h.emulator.url)).find((x) => x.name === 'wait');
+        return g?.contacts.some((c) => c.fields.name === 'newer') ?? false;
+      },
+      30_000,
+      'the newer change to arrive',
+    );
+    expect(await failedMembers(h)).toBe(0);
+  });
+});

@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import { approveDeletes } from '../sync/delete-guard.ts';
 import type { GroupQueue } from '../sync/group-queue.ts';
+import { remarkGroup } from '../state/dirty-marks.ts';
+import { markGroupsDirty } from '../state/group-state.ts';
 import { assertGroupsKnown } from './unknown-group.ts';
 
 export interface ApproveResult {
@@ -26,14 +28,9 @@ export async function approveGroupDeletes(
 ): Promise<ApproveResult> {
   await assertGroupsKnown(deps.pool, [groupId]);
   const released = await approveDeletes(deps.pool, groupId, approvedBy);
-  const remarked = await deps.pool.query(
-    `UPDATE sync_dirty SET seq = nextval('sync_dirty_seq'), marked_at = now() WHERE group_id = $1`,
-    [groupId],
-  );
-  await deps.pool.query(
-    `UPDATE sync_group_state SET dirty = true, updated_at = now() WHERE group_id = $1 AND status = 'held'`,
-    [groupId],
-  );
+  const remarked = await remarkGroup(deps.pool, groupId);
+  // A fresh dirty_seq: a run in progress cannot clear the flag the approval set.
+  await markGroupsDirty(deps.pool, [groupId], 'held');
   await deps.queue.enqueue([groupId], { now: true });
-  return { groupId, released, remarked: remarked.rowCount ?? 0, enqueued: true };
+  return { groupId, released, remarked, enqueued: true };
 }

@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import type { GroupQueue } from '../sync/group-queue.ts';
+import { markFailedMembersDirty } from '../state/dirty-marks.ts';
+import { markGroupsDirty } from '../state/group-state.ts';
 import { assertGroupsKnown } from './unknown-group.ts';
 
 export interface RetryResult {
@@ -29,39 +31,22 @@ export async function retryFailed(
   if (groupIds?.length === 0) return { members: 0, groups: 0, enqueued: [] };
   if (groupIds !== null) await assertGroupsKnown(deps.pool, groupIds);
   const client = await deps.pool.connect();
-  let members: { group_id: string; n: number }[];
+  let members: { groupId: string; count: number }[];
   let groups: string[];
   try {
     await client.query('BEGIN');
-    // Retried members count as live work: an operator is waiting for them.
-    const marked = await client.query<{ group_id: string; n: number }>(
-      `WITH marked AS (
-         INSERT INTO sync_dirty AS d (group_id, contact_id, seq, bulk)
-         SELECT group_id, contact_id, nextval('sync_dirty_seq'), false FROM sync_member_state
-         WHERE status = 'failed' AND ($1::text[] IS NULL OR group_id = ANY($1))
-         ORDER BY group_id, contact_id
-         ON CONFLICT (group_id, contact_id) DO UPDATE SET seq = excluded.seq, marked_at = now()
-         RETURNING d.group_id)
-       SELECT group_id, count(*)::int AS n FROM marked GROUP BY group_id`,
-      [groupIds],
-    );
-    const failedGroups = await client.query<{ group_id: string }>(
-      `UPDATE sync_group_state SET dirty = true, updated_at = now()
-       WHERE status = 'failed' AND ($1::text[] IS NULL OR group_id = ANY($1))
-       RETURNING group_id`,
-      [groupIds],
-    );
+    members = await markFailedMembersDirty(client, groupIds);
+    // A fresh dirty_seq: a run in progress (which read the old one) cannot clear the retry.
+    groups = await markGroupsDirty(client, groupIds, 'failed');
     await client.query('COMMIT');
-    members = marked.rows;
-    groups = failedGroups.rows.map((r) => r.group_id);
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
     client.release();
   }
-  const enqueued = [...new Set([...members.map((m) => m.group_id), ...groups])].sort();
+  const enqueued = [...new Set([...members.map((m) => m.groupId), ...groups])].sort();
   await deps.queue.enqueue(enqueued, { now: true });
-  const count = members.reduce((sum, m) => sum + m.n, 0);
+  const count = members.reduce((sum, m) => sum + m.count, 0);
   return { members: count, groups: groups.length, enqueued };
 }

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { AfilnetClient } from '../afilnet/index.ts';
+import type { AfilnetClient, RemoteContact, UnreadableContact } from '../afilnet/index.ts';
 import { copyContactLines, copyText } from '../db/copy-contact-lines.ts';
 import type { ApiCaller } from '../gateway/api-caller.ts';
 import type { Priority } from '../gateway/rate-budget.ts';
@@ -124,13 +124,19 @@ export class RemoteSnapshot {
     // Every try starts from an empty snapshot: a read cut short is not half-trusted.
     await caller.call('getcontacts', priority, async () => {
       const db = await pool.connect();
+      // Contacts the client could not read whole (a field holding an object, say) still hold
+      // their main value: staged with what could be read, so no look-up takes them for missing.
+      const odd: RemoteContact[] = [];
+      const onUnreadable = (c: UnreadableContact) => {
+        if (c.idcontact !== null) odd.push({ idcontact: c.idcontact, fields: c.fields });
+      };
       try {
         await db.query('DELETE FROM sync_remote_snapshot WHERE group_id = $1', [this.groupId]);
         const copy = db.query(
           copyFrom('COPY sync_remote_snapshot (group_id, idcontact, main, fields) FROM STDIN'),
         );
         const lines = copyContactLines(
-          client.streamContacts(this.remoteId),
+          withTail(client.streamContacts(this.remoteId, { onUnreadable }), odd),
           { mainField: this.mainField, fields: this.fields, leading: [copyText(this.groupId)] },
           { read: 0 },
         );
@@ -143,4 +149,13 @@ export class RemoteSnapshot {
     this.touched.clear();
     await learnRemoteIds(pool, this.groupId);
   }
+}
+
+/** The stream's contacts, then those gathered in `tail` while it ran. */
+async function* withTail(
+  head: AsyncIterable<RemoteContact>,
+  tail: readonly RemoteContact[],
+): AsyncGenerator<RemoteContact, void, undefined> {
+  yield* head;
+  yield* tail;
 }
