@@ -1,97 +1,45 @@
 import type { Redis } from 'ioredis';
+import { ACQUIRE, FEEDBACK, STATE } from './budget-scripts.ts';
+import type {
+  AcquireOptions,
+  BudgetState,
+  BudgetTicket,
+  Priority,
+  RateBudgetOptions,
+} from './budget-types.ts';
+import { AccountPausedError } from './gateway-errors.ts';
 
-/**
- * One account-wide call budget in Redis, shared by every replica (GCRA: each call reserves the
- * next slot at `1/rate` spacing, so no second ever holds more than `rate` calls). The rate adapts:
- * a 429 blocks everyone until Retry-After expires and lowers the rate a little below where the
- * provider pushed back; successes probe upward, quickly below that learned level and slowly above
- * it. Bulk work only takes a slot when no live call has asked for one recently.
- */
-const ACQUIRE = `
-local key = KEYS[1]
-local ceiling = tonumber(ARGV[1])
-local live = ARGV[2] == '1'
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local h = redis.call('HMGET', key, 'rate', 'tat', 'blocked', 'live_seen')
-local rate = tonumber(h[1]) or ceiling
-if rate > ceiling then rate = ceiling end
--- A 3 % margin on the spacing absorbs the jitter between a slot and the request's arrival.
-local interval = 1030 / rate
-local tat = tonumber(h[2]) or 0
-local blocked = tonumber(h[3]) or 0
-local liveSeen = tonumber(h[4]) or 0
-if tat < now then tat = now end
-if tat < blocked then tat = blocked end
-if live then
-  redis.call('HSET', key, 'live_seen', now, 'tat', tat + interval)
-  redis.call('PEXPIRE', key, 86400000)
-  return {tostring(tat - now), tostring(rate)}
-end
-if tat > now or now - liveSeen < 3 * interval then
-  return {tostring(-math.max(tat - now, interval)), tostring(rate)}
-end
-redis.call('HSET', key, 'tat', tat + interval)
-redis.call('PEXPIRE', key, 86400000)
-return {'0', tostring(rate)}
-`;
+export type { AcquireOptions, BudgetState, BudgetTicket, Priority, RateBudgetOptions };
 
-const FEEDBACK = `
-local key = KEYS[1]
-local okKey = KEYS[2]
-local ceiling = tonumber(ARGV[1])
-local retryAfter = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local h = redis.call('HMGET', key, 'rate', 'learned', 'blocked', 'limited_at')
-local rate = tonumber(h[1]) or ceiling
-if rate > ceiling then rate = ceiling end
-local learned = tonumber(h[2]) or ceiling
-local floor = math.max(0.2, ceiling / 100)
-redis.call('ZREMRANGEBYSCORE', okKey, '-inf', now - 1000)
-if retryAfter >= 0 then
-  -- What the provider accepted in the last second is the best estimate of its limit.
-  local accepted = redis.call('ZCARD', okKey)
-  local estimate = rate
-  if accepted > 0 and accepted < rate then estimate = accepted end
-  learned = math.max(floor, estimate * 0.99)
-  rate = learned
-  redis.call('HSET', key, 'limited_at', now)
-  local until_ = now + retryAfter
-  if until_ > (tonumber(h[3]) or 0) then redis.call('HSET', key, 'blocked', until_) end
-else
-  redis.call('ZADD', okKey, now, now .. ':' .. redis.call('HINCRBY', key, 'seq', 1))
-  redis.call('PEXPIRE', okKey, 5000)
-  -- Back to the learned level within seconds; above it, probe only after a quiet 30 s, slowly.
-  local step = 0
-  if rate < learned then
-    step = learned * 0.2
-  elseif now - (tonumber(h[4]) or 0) > 30000 then
-    step = math.max(0.05, learned * 0.01)
-  end
-  rate = math.min(ceiling, rate + step / rate)
-end
-redis.call('HSET', key, 'rate', rate, 'learned', learned)
-redis.call('PEXPIRE', key, 86400000)
-return tostring(rate)
-`;
-
-const BLOCKED_FOR = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local blocked = tonumber(redis.call('HGET', KEYS[1], 'blocked')) or 0
-return tostring(math.max(0, blocked - now))
-`;
-
-export type Priority = 'live' | 'bulk';
-
-export interface RateBudgetStats {
-  waitedMs: number;
+interface Waiter {
+  resolve: (ticket: BudgetTicket) => void;
+  reject: (err: unknown) => void;
+  since: number;
+  cleanup: () => void;
 }
 
-/** Account-wide, adaptive, prioritised call budget. */
+/** Polls at least this often while waiting, so a resume or a changed limit is seen promptly. */
+const MAX_POLL_MS = 1_000;
+/** Stored for a pause "until resumed": far enough, and still a plain number in Redis. */
+const FOREVER = 8.64e15;
+
+/**
+ * One account-wide call budget in Redis, shared by every replica, with priorities: live calls take
+ * the next slot whenever they ask; bulk calls take only slots no live caller is waiting for, so
+ * they use whatever live traffic leaves and never make a live call wait more than one interval.
+ * Waiters queue in this process (one Redis round trip serves several), so parked bulk calls
+ * cost nothing. The rate adapts to the provider's 429s (see budget-scripts.ts).
+ */
 export class RateBudget {
-  private readonly key: string;
+  private readonly keys: string[];
+  private readonly queues: Record<Priority, Waiter[]> = { live: [], bulk: [] };
+  private readonly pumping: Record<Priority, boolean> = { live: false, bulk: false };
+  private readonly catchUpMs: number;
+  private readonly probeQuietMs: number;
+  private readonly maxPauseWaitMs: number;
+  private readonly arrivalBoundMs: number;
+  /** Until when (local ms) a 429 answered in this process blocks calls. */
+  private blockedLocallyUntil = 0;
   /** The rate last seen in Redis, for metrics. */
   currentRate: number;
 
@@ -100,60 +48,195 @@ export class RateBudget {
     prefix: string,
     private readonly ceiling: number,
     private readonly onWait?: (ms: number, priority: Priority) => void,
+    options: RateBudgetOptions = {},
   ) {
-    this.key = `${prefix}:rate-budget`;
+    const key = `${prefix}:rate-budget`;
+    this.keys = [key, `${key}:in-flight`, `${key}:answered`, `${prefix}:account-pause`];
     this.currentRate = ceiling;
+    this.catchUpMs = options.catchUpMs ?? 100;
+    this.probeQuietMs = options.probeQuietMs ?? 300_000;
+    this.maxPauseWaitMs = options.maxPauseWaitMs ?? 30_000;
+    this.arrivalBoundMs = options.arrivalBoundMs ?? 250;
   }
 
-  /** Resolves when this caller may make one call. */
-  async acquire(priority: Priority = 'live'): Promise<void> {
-    const started = Date.now();
-    for (let late = 0; ;) {
-      const asked = performance.now();
-      const [waitText, rateText] = (await this.redis.eval(
-        ACQUIRE,
-        1,
-        this.key,
-        String(this.ceiling),
-        priority === 'live' ? '1' : '0',
-      )) as [string, string];
-      this.currentRate = Number(rateText);
-      const wait = Number(waitText);
-      if (wait < 0) {
-        await sleep(-wait);
-        continue;
-      }
-      const slotAt = asked + wait;
-      if (wait > 0) await sleep(wait);
-      // A 429 seen by another replica while we slept moves the block forward: honour it.
-      const blockedFor = Number(await this.redis.eval(BLOCKED_FOR, 1, this.key));
-      if (blockedFor > 0) {
-        await sleep(blockedFor);
-        continue;
-      }
-      // A slot used long after its time would bunch with the next ones (a stalled event loop):
-      // take a fresh one instead, a few times at most so a busy process is slowed, not starved.
-      const interval = 1000 / this.currentRate;
-      if (performance.now() - slotAt > Math.max(20, interval / 2) && late++ < 3) continue;
-      break;
+  /**
+   * Resolves with a ticket when this caller may make one call. While the account is paused it
+   * waits (seeing a `resume()` from any replica within a second), and throws AccountPausedError
+   * once it has waited `maxPauseWaitMs`.
+   */
+  acquire(priority: Priority = 'live', opts: AcquireOptions = {}): Promise<BudgetTicket> {
+    return new Promise<BudgetTicket>((resolve, reject) => {
+      const { signal } = opts;
+      const aborted = () =>
+        signal?.reason instanceof Error ? signal.reason : new Error('acquire aborted');
+      if (signal?.aborted) return reject(aborted());
+      const queue = this.queues[priority];
+      const onAbort = () => {
+        const at = queue.indexOf(waiter);
+        if (at >= 0) queue.splice(at, 1);
+        reject(aborted());
+      };
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        since: Date.now(),
+        cleanup: () => signal?.removeEventListener('abort', onAbort),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      queue.push(waiter);
+      void this.pump(priority);
+    });
+  }
+
+  /** Hands back a ticket with its call's outcome: answered (any answer but a 429) or a 429. */
+  async feedback(
+    ticket: BudgetTicket,
+    outcome: 'ok' | { rateLimitedForMs: number },
+  ): Promise<void> {
+    // The caller caps Retry-After by its setting; this only keeps a bad value from reaching Redis.
+    const retryAfter =
+      outcome === 'ok' ? -1 : Math.min(Math.max(0, outcome.rateLimitedForMs), 2 ** 31 - 1);
+    if (retryAfter >= 0) {
+      this.blockedLocallyUntil = Math.max(this.blockedLocallyUntil, Date.now() + retryAfter);
     }
-    const waited = Date.now() - started;
-    if (waited > 0) this.onWait?.(waited, priority);
+    await this.sendFeedback(ticket, retryAfter);
   }
 
-  /** Feeds back one call's outcome: a 429 (with its Retry-After) or a success. */
-  async feedback(outcome: { rateLimitedForMs: number } | 'ok'): Promise<void> {
-    const retryAfter = outcome === 'ok' ? -1 : Math.max(0, outcome.rateLimitedForMs);
-    this.currentRate = Number(
-      await this.redis.eval(
-        FEEDBACK,
-        2,
-        this.key,
-        `${this.key}:accepted`,
-        String(this.ceiling),
-        String(retryAfter),
-      ),
+  /**
+   * Whether a 429 answered in this process still blocks calls. A ticket granted before it that
+   * is still waiting for a connection must not be used: it would go out into the refusal.
+   */
+  isBlocked(): boolean {
+    return Date.now() < this.blockedLocallyUntil;
+  }
+
+  /** Hands back a ticket whose call was never sent. */
+  async release(ticket: BudgetTicket): Promise<void> {
+    await this.sendFeedback(ticket, -2);
+  }
+
+  /** The rate, the learned limit, a 429's block and the account pause, as Redis holds them. */
+  async state(): Promise<BudgetState> {
+    const [rate, learned, blocked, paused, reason] = (await this.redis.eval(
+      STATE,
+      4,
+      ...this.keys,
+      String(this.ceiling),
+    )) as string[];
+    this.currentRate = Number(rate);
+    const until = Number(paused);
+    return {
+      rate: this.currentRate,
+      ceiling: this.ceiling,
+      learned: Number(learned),
+      blockedForMs: Number(blocked),
+      pausedUntil: until > 0 ? (until >= FOREVER ? Infinity : until) : null,
+      pauseReason: until > 0 ? (reason ?? '') : null,
+    };
+  }
+
+  /**
+   * Pauses every call of every replica until `untilMs` (epoch ms; Infinity: until `resume()`),
+   * replacing any pause in force. For account-level refusals (a wrong password, no credits),
+   * where each further call would only be refused too.
+   */
+  async pauseAccount(untilMs: number, reason: string): Promise<void> {
+    const until = Math.min(untilMs, FOREVER);
+    const key = this.keys[3] as string;
+    await this.redis
+      .multi()
+      .hset(key, 'until', String(Math.round(until)), 'reason', reason)
+      .pexpireat(key, Math.round(until) + 1_000)
+      .exec();
+  }
+
+  /** Ends the account pause; waiting calls of every replica go on within a second. */
+  async resume(): Promise<void> {
+    await this.redis.del(this.keys[3] as string);
+  }
+
+  /** When the account pause ends (Infinity: until resumed), or null when not paused. */
+  async pausedUntil(): Promise<number | null> {
+    return (await this.state()).pausedUntil;
+  }
+
+  private async sendFeedback(ticket: BudgetTicket, retryAfter: number): Promise<void> {
+    const args = [ticket.id, String(ticket.grantedAt), String(retryAfter)];
+    const rate = await this.redis.eval(
+      FEEDBACK,
+      4,
+      ...this.keys,
+      String(this.ceiling),
+      ...args,
+      String(this.probeQuietMs),
+      String(this.arrivalBoundMs),
     );
+    this.currentRate = Number(rate);
+  }
+
+  /** One loop per priority asks Redis for as many tickets as callers wait, then sleeps. */
+  private async pump(priority: Priority): Promise<void> {
+    if (this.pumping[priority]) return;
+    this.pumping[priority] = true;
+    const queue = this.queues[priority];
+    try {
+      while (queue.length > 0) {
+        const want = Math.min(queue.length, 64);
+        const reply = (await this.redis.eval(
+          ACQUIRE,
+          4,
+          ...this.keys,
+          String(this.ceiling),
+          priority,
+          String(want),
+          String(this.catchUpMs),
+        )) as string[];
+        const [status, retryText, rate, now] = reply;
+        const retryIn = Number(retryText);
+        if (status === 'paused') {
+          this.expirePauseWaiters(queue, retryIn, reply[4] ?? '');
+          if (queue.length > 0) await sleep(this.pauseSleep(queue, retryIn));
+          continue;
+        }
+        this.currentRate = Number(rate);
+        for (const id of reply.slice(4)) await this.hand(priority, { id, grantedAt: Number(now) });
+        if (status !== 'ok' && queue.length > 0) await sleep(Math.min(retryIn, MAX_POLL_MS));
+      }
+    } catch (err) {
+      for (const w of queue.splice(0)) {
+        w.cleanup();
+        w.reject(err);
+      }
+    } finally {
+      this.pumping[priority] = false;
+    }
+  }
+
+  /** Gives a ticket to the longest waiter; one that gave up meanwhile returns it unused. */
+  private async hand(priority: Priority, ticket: BudgetTicket): Promise<void> {
+    const waiter = this.queues[priority].shift();
+    if (!waiter) return this.release(ticket);
+    waiter.cleanup();
+    const waited = Date.now() - waiter.since;
+    if (waited > 0) this.onWait?.(waited, priority);
+    waiter.resolve(ticket);
+  }
+
+  private expirePauseWaiters(queue: Waiter[], pausedForMs: number, reason: string): void {
+    const until = pausedForMs >= FOREVER / 2 ? Infinity : Date.now() + pausedForMs;
+    const now = Date.now();
+    for (let i = queue.length - 1; i >= 0; i--) {
+      const w = queue[i] as Waiter;
+      if (now - w.since < this.maxPauseWaitMs) continue;
+      queue.splice(i, 1);
+      w.cleanup();
+      w.reject(new AccountPausedError(until, reason));
+    }
+  }
+
+  private pauseSleep(queue: Waiter[], pausedForMs: number): number {
+    const firstDeadline = Math.min(...queue.map((w) => w.since + this.maxPauseWaitMs));
+    return Math.max(1, Math.min(pausedForMs, MAX_POLL_MS, firstDeadline - Date.now()));
   }
 }
 
