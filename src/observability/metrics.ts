@@ -1,9 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** The daemon's Prometheus metrics, on a registry of its own (tests create several). */
+/**
+ * The daemon's Prometheus metrics, on a registry of its own (tests create several). Node's default
+ * metrics keep their standard names (`process_*`, `nodejs_*`), which dashboards expect; the
+ * project's own carry the `afilnet_sync_` prefix and their unit (`_seconds`, `_per_second`,
+ * `_total` for counters).
+ */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'afilnet_sync_' });
+  collectDefaultMetrics({ register: registry });
   return {
     registry,
     calls: new Counter({
@@ -13,8 +18,8 @@ export function createMetrics() {
       registers: [registry],
     }),
     callSeconds: new Histogram({
-      name: 'afilnet_sync_api_call_seconds',
-      help: 'Afilnet API call latency',
+      name: 'afilnet_sync_api_call_duration_seconds',
+      help: 'Afilnet API call latency in seconds',
       labelNames: ['method'] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
@@ -25,13 +30,13 @@ export function createMetrics() {
       registers: [registry],
     }),
     allowedRate: new Gauge({
-      name: 'afilnet_sync_allowed_rate',
-      help: 'Current allowed API calls per second (adaptive, account-wide)',
+      name: 'afilnet_sync_api_allowed_calls_per_second',
+      help: 'API calls per second currently allowed (adaptive, account-wide)',
       registers: [registry],
     }),
     budgetWaitSeconds: new Counter({
       name: 'afilnet_sync_budget_wait_seconds_total',
-      help: 'Time spent waiting for the rate budget',
+      help: 'Seconds spent waiting for the rate budget',
       labelNames: ['priority'] as const,
       registers: [registry],
     }),
