@@ -79,7 +79,9 @@ export async function startDaemon(
     (ms, priority) => metrics.budgetWaitSeconds.inc({ priority }, ms / 1000),
   );
   const client = AfilnetClient.fromConfig(config);
-  const caller = new ApiCaller(budget, metrics, logger, config.AFILNET_CONNECTIONS);
+  const caller = new ApiCaller(budget, metrics, logger, config.AFILNET_CONNECTIONS, {
+    maxRetryAfterMs: config.AFILNET_MAX_RETRY_AFTER_MS,
+  });
   const guard = new DeleteGuard(pool, {
     percent: config.DELETE_GUARD_PERCENT,
     groupMin: config.DELETE_GUARD_MIN,

@@ -29,6 +29,14 @@ const storesSchema = z.object({
 
 const syncSchema = z.object({
   AFILNET_RATE_LIMIT: z.coerce.number().positive().default(10),
+  // The longest Retry-After honoured: a provider's "86400" must not freeze the account for a
+  // day; 2^31 - 1 ms is the most Node's timers can wait.
+  AFILNET_MAX_RETRY_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 31 - 1)
+    .default(300_000),
   AFILNET_BATCH_SIZE: positiveInt(500),
   BATCH_WINDOW_MS: z.coerce.number().int().min(0).default(200),
   SYNC_CONCURRENCY: positiveInt(8),
