@@ -27,6 +27,8 @@ const TIMEOUT = { timeout: 240_000 };
 
 describe('model-based test counterexamples', () => {
   // Seed 7, strict-docs, found by `npm run model -- --mode strict --seed 7` (sequence 3, no shrink).
+  // Timing-dependent: either g1 never settles (3 dirty marks left after the account errors) or
+  // c3, which took c1's mobile in the hand-over, ends failed CONTACT_EXISTS (F5).
   it.fails(
     'settles after account-level errors, a reinsert with a too long value and a main value emptied in a hand-over (strict, seed 7)',
     TIMEOUT,

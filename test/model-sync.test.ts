@@ -24,7 +24,7 @@ describe('member sync against the model', () => {
   for (const mode of ['normal', 'strict'] as const) {
     it(
       `keeps remote equal to the projection of the database (${mode})`,
-      { timeout: 240_000 },
+      { timeout: 280_000 },
       async () => {
         const report = await runModel(world, {
           mode,
@@ -32,7 +32,8 @@ describe('member sync against the model', () => {
           maxCommands: 12,
           seed: SEED,
           endOnFailure: true,
-          timeLimitMs: 150_000,
+          timeLimitMs: 200_000,
+          quiesceMs: 90_000,
         });
         expect(report.sequences).toBeGreaterThan(0);
         expect(report.failed, formatReport(report)).toBe(false);

@@ -106,6 +106,8 @@ export interface ModelOptions {
   replayPath?: string | undefined;
   /** Stop shrinking (and new runs) after this long; the smallest failure so far is reported. */
   timeLimitMs?: number | undefined;
+  /** How long quiesce waits before it reports "did not quiesce" (default 3 minutes). */
+  quiesceMs?: number | undefined;
   /** No shrinking: report the first failure as it is. */
   endOnFailure?: boolean | undefined;
   log?: (line: string) => void;
@@ -153,7 +155,7 @@ export async function runModel(world: World, opts: ModelOptions): Promise<ModelR
         await run.close();
         throw err;
       }
-      const result = await finish(run, model, real.executed, t);
+      const result = await finish(run, model, real.executed, t, opts.quiesceMs);
       sequences++;
       commands += result.executed.length;
       log(
