@@ -332,3 +332,24 @@ describe('admitMainValues', () => {
     ]);
   });
 });
+
+describe('admitMainValues across chunks', () => {
+  const swapClaims = (me: string, holder: string) =>
+    new Map([[me, { holder, departing: true, holderTakesMine: true }]]);
+
+  it('releases the smaller member of a swap whose partner is read in another chunk', () => {
+    const out = admitMainValues([{ contactId: 'a', main: '601' }], swapClaims('a', 'b'));
+    expect([...out]).toEqual([['a', { kind: 'release' }]]);
+  });
+
+  it('lets the larger member of that swap wait, so only one side releases', () => {
+    const out = admitMainValues([{ contactId: 'b', main: '600' }], swapClaims('b', 'a'));
+    expect([...out]).toEqual([['b', { kind: 'wait', holder: 'a' }]]);
+  });
+
+  it('waits when the departing holder takes another value than the candidate’s', () => {
+    const claims = new Map([['a', { holder: 'b', departing: true, holderTakesMine: false }]]);
+    const out = admitMainValues([{ contactId: 'a', main: '601' }], claims);
+    expect([...out]).toEqual([['a', { kind: 'wait', holder: 'b' }]]);
+  });
+});

@@ -158,10 +158,10 @@ describe('settleMember: a member that should be remote (present)', () => {
       { kind: 'replace', remoteId: '7', changed: { name: 'Ana' }, drop: '5' },
     ],
     [
-      'keeps the first holder even when its own copy is a later duplicate of the same value',
+      'keeps its own copy when it is a later duplicate of the same value (no calls)',
       present(),
       found({ byId: same('8'), byMain: [stale('7'), same('8')] }),
-      { kind: 'replace', remoteId: '7', changed: { name: 'Ana' }, drop: '8' },
+      { kind: 'adopt', remoteId: '8' },
     ],
     [
       'waits while another member owns a contact holding its main value',

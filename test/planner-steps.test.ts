@@ -458,27 +458,22 @@ describe('stepAfterSettle', () => {
     expect(stepAfterSettle(l, settlement)).toStrictEqual(expected);
   });
 
-  // KNOWN BUG (reported): a replace whose holder already has every wanted value (always the case
-  // in a group whose only column is the main field) becomes a modifycontact with an empty
-  // `changed`. The client encodes it as `contact=""`, which the emulator refuses with
-  // MISSING_COMPULSORY_PARAM (scope `call`, so callOutcome fails the member and clears its mark)
-  // and the stray copy is never dropped. Flip to `it` once fixed.
-  it.fails(
-    'never sends a modifycontact with nothing to change (replace by an identical holder)',
-    () => {
-      const step = stepAfterSettle(present, {
-        kind: 'replace',
-        remoteId: '7',
-        changed: {},
-        drop: '5',
-      });
-      const emptyModify =
-        step.kind === 'call' &&
-        step.call.kind === 'modify' &&
-        Object.keys(step.call.changed).length === 0;
-      expect(emptyModify).toBe(false);
-    },
-  );
+  // Regression: a replace whose holder already has every wanted value (always the case in a group
+  // whose only column is the main field) became a modifycontact with an empty `changed`, which the
+  // provider refuses (MISSING_COMPULSORY_PARAM): the member failed and the stray stayed.
+  it('never sends a modifycontact with nothing to change (replace by an identical holder)', () => {
+    const step = stepAfterSettle(present, {
+      kind: 'replace',
+      remoteId: '7',
+      changed: {},
+      drop: '5',
+    });
+    const emptyModify =
+      step.kind === 'call' &&
+      step.call.kind === 'modify' &&
+      Object.keys(step.call.changed).length === 0;
+    expect(emptyModify).toBe(false);
+  });
 });
 
 const add: AddCall = { kind: 'add', mark, bulk: false, fields, main: '600' };

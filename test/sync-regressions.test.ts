@@ -147,7 +147,7 @@ for (const strictDocs of [false, true]) {
     afterAll(async () => h?.close());
 
     it('never duplicates a contact an answer-less add already made', async () => {
-      await setFaults(h.emulator.url, { appliedThenErrorRate: 0.3 } as never);
+      await setFaults(h.emulator.url, { appliedThenErrorRate: 0.3 });
       await h.db.query(
         `INSERT INTO contacts (id, mobile, attributes)
          SELECT 'ae-' || i, '68' || lpad(i::text, 7, '0'), '{"name":"a"}' FROM generate_series(1, 200) i`,
@@ -163,7 +163,7 @@ for (const strictDocs of [false, true]) {
         90_000,
         'convergence',
       );
-      await setFaults(h.emulator.url, { appliedThenErrorRate: 0 } as never);
+      await setFaults(h.emulator.url, { appliedThenErrorRate: 0 });
       expect(await compareWithEmulator(h)).toEqual([]);
       expect(await failedMembers(h)).toBe(0);
     });
@@ -177,10 +177,10 @@ describe('creategroup answered HTTP 5xx after it was applied (F7)', () => {
     await h.startDaemon();
   });
   afterAll(async () => h?.close());
-  afterEach(async () => setFaults(h.emulator.url, { appliedThenErrorRate: 0 } as never));
+  afterEach(async () => setFaults(h.emulator.url, { appliedThenErrorRate: 0 }));
 
   it('sends it once, stops with the possible orphan recorded, and never makes a second group', async () => {
-    await setFaults(h.emulator.url, { appliedThenErrorRate: 1 } as never);
+    await setFaults(h.emulator.url, { appliedThenErrorRate: 1 });
     await h.db.query(
       `INSERT INTO groups (id, name, type, fields) VALUES ('cg', 'Orphan test', 'mobile', '{mobile}')`,
     );
@@ -280,7 +280,9 @@ describe('remote groups that cannot be read whole (F10)', () => {
       20_000,
       'the modify to arrive',
     );
-    const state = await h.db.query(`SELECT status FROM sync_group_state WHERE group_id = 'odd'`);
+    const state = await h.db.query<{ status: string }>(
+      `SELECT status FROM sync_group_state WHERE group_id = 'odd'`,
+    );
     expect(state.rows[0]?.status).toBe('ok');
   });
 

@@ -93,7 +93,7 @@ describe('a remote read shared by the chunks of one run (strict-docs)', () => {
     await syncGroupMembers(rig.deps, target, await loadDirtyMembers(h.db, 's', 100));
     remote = (await emulatorState(h.emulator.url))[0]?.contacts.map((c) => c.fields.mobile);
     expect(remote).toEqual(['600000001']);
-    const left = await h.db.query(
+    const left = await h.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM sync_member_state WHERE contact_id = 'x'`,
     );
     expect(left.rows[0]?.n).toBe(0);

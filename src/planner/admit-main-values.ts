@@ -6,6 +6,11 @@ export interface MainClaim {
   holder: string;
   /** The holder is leaving the group or changing its main value: the value will be freed. */
   departing: boolean;
+  /**
+   * The departing holder is taking the candidate's own current value: the two wait on each
+   * other (a swap), wherever the holder's mark is read.
+   */
+  holderTakesMine?: boolean;
 }
 
 /** A planned call that would make a member's remote copy carry `main`. */
@@ -70,11 +75,17 @@ function cycleBreakers(
   claims: ReadonlyMap<string, MainClaim>,
 ): Set<string> {
   const waitsOn = new Map<string, string>();
+  const breakers = new Set<string>();
+  const inChunk = new Set(candidates.map((c) => c.contactId));
   for (const op of candidates) {
     const claim = claims.get(op.contactId);
-    if (claim?.departing) waitsOn.set(op.contactId, claim.holder);
+    if (!claim?.departing) continue;
+    waitsOn.set(op.contactId, claim.holder);
+    // A swap with a member read in another chunk: the smaller id gives its value up.
+    if (claim.holderTakesMine && !inChunk.has(claim.holder) && op.contactId < claim.holder) {
+      breakers.add(op.contactId);
+    }
   }
-  const breakers = new Set<string>();
   const done = new Set<string>();
   for (const start of waitsOn.keys()) {
     const path: string[] = [];

@@ -34,6 +34,8 @@ export type DeleteCall = Base & {
   remoteId: string;
   /** The member stays: its copy is deleted to free its main value (numbers swapped). */
   release: boolean;
+  /** A stray copy of a member that owns another one now: the member's state is not touched. */
+  stray?: boolean;
 };
 export type Call = AddCall | ModifyCall | DeleteCall;
 
@@ -73,6 +75,8 @@ export type Step =
   | { kind: 'call'; call: Call }
   | { kind: 'lookup'; lookup: Lookup }
   | { kind: 'claim'; claimant: Claimant }
+  /** Record the member now, and delete a stray copy of it. */
+  | { kind: 'write-and-call'; action: LedgerAction; call: DeleteCall }
   | { kind: 'wait' };
 
 const write = (action: LedgerAction): Step => ({ kind: 'write', action });
@@ -181,30 +185,29 @@ export function stepAfterSettle(l: Lookup, s: Settlement): Step {
       call: { kind: 'add', mark, bulk, fields: need.fields, main: need.main },
     };
   const drop = s.kind === 'replace' ? s.drop : null;
-  if (s.kind === 'adopt' || (Object.keys(s.changed).length === 0 && drop === null)) {
-    const { fields, main } = need;
-    return write({
-      do: 'synced',
-      mark,
-      remoteId: s.remoteId,
-      fields,
-      main,
-      method: 'getcontacts',
-      result: 'adopted',
-    });
+  const { fields, main } = need;
+  const adopted = (remoteId: string): LedgerAction => ({
+    do: 'synced',
+    mark,
+    remoteId,
+    fields,
+    main,
+    method: 'getcontacts',
+    result: 'adopted',
+  });
+  const changed = s.kind === 'adopt' ? {} : s.changed;
+  if (Object.keys(changed).length === 0) {
+    if (drop === null) return write(adopted(s.remoteId));
+    // The holder already says it all: no modify (an empty one would be refused), only the stray.
+    return {
+      kind: 'write-and-call',
+      action: adopted(s.remoteId),
+      call: { kind: 'delete', mark, bulk, remoteId: drop, release: false, stray: true },
+    };
   }
   return {
     kind: 'call',
-    call: {
-      kind: 'modify',
-      mark,
-      bulk,
-      remoteId: s.remoteId,
-      fields: need.fields,
-      main: need.main,
-      changed: s.changed,
-      drop,
-    },
+    call: { kind: 'modify', mark, bulk, remoteId: s.remoteId, fields, main, changed, drop },
   };
 }
 
@@ -219,6 +222,8 @@ export function methodOf(call: Call): MemberCall {
 
 /** What to write after a call's outcome. */
 export function actionAfterCall(call: Call, answer: CallResult, o: CallOutcome): LedgerAction {
+  // A stray's fate never changes its member: at worst the stray stays behind.
+  if (call.kind === 'delete' && call.stray === true) return { do: 'keep' };
   const { mark } = call;
   const method = methodOf(call);
   switch (o.member) {
@@ -246,6 +251,7 @@ export function actionAfterCall(call: Call, answer: CallResult, o: CallOutcome):
 
 /** What to write for a call never sent (the chunk stopped first). */
 export function actionUnsent(call: Call): LedgerAction {
+  if (call.kind === 'delete' && call.stray === true) return { do: 'keep' };
   return call.kind === 'add'
     ? { do: 'not-remote', contactId: call.mark.contactId }
     : { do: 'unsent', contactId: call.mark.contactId };

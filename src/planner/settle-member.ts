@@ -54,8 +54,11 @@ export function settleMember(need: LookupNeed, found: LookupMatches): Settlement
     return target ? { kind: 'delete', remoteId: target.idcontact } : { kind: 'forget' };
   }
   if (found.heldByMember !== null) return { kind: 'wait', holder: found.heldByMember };
-  const holder = found.byMain[0];
-  const own = found.byId ?? found.byPrevious[0] ?? holder;
+  const mine = found.byId ?? found.byPrevious[0] ?? null;
+  // Where the provider took duplicates, the member's own copy among them is the holder.
+  const holder =
+    (mine && found.byMain.find((r) => r.idcontact === mine.idcontact)) ?? found.byMain[0];
+  const own = mine ?? holder;
   if (!own) return { kind: 'add' };
   const changedFrom = (remote: RemoteRow) => changedFields(remote.fields, need.fields);
   if (holder && holder.idcontact !== own.idcontact) {

@@ -104,19 +104,31 @@ export async function mainValuesHeldByOthers(
   groupId: string,
   mainField: 'mobile' | 'email',
   candidates: { contactId: string; main: string }[],
-): Promise<Map<string, { holder: string; departing: boolean }>> {
+): Promise<Map<string, { holder: string; departing: boolean; holderTakesMine: boolean }>> {
   if (candidates.length === 0) return new Map();
-  const res = await db.query<{ contact_id: string; holder: string; departing: boolean }>(
+  const res = await db.query<{
+    contact_id: string;
+    holder: string;
+    departing: boolean;
+    takes_mine: boolean;
+  }>(
     `SELECT x.contact_id, s.contact_id AS holder,
-            (c.id IS NULL OR c.${mainField} IS DISTINCT FROM s.main_value) AS departing
+            (c.id IS NULL OR c.${mainField} IS DISTINCT FROM s.main_value) AS departing,
+            (c.${mainField} IS NOT NULL AND c.${mainField} = me.main_value) AS takes_mine
      FROM unnest($2::text[], $3::text[]) AS x(contact_id, main)
      JOIN sync_member_state s ON s.group_id = $1 AND s.main_value = x.main
        AND s.contact_id <> x.contact_id AND (s.synced_fields IS NOT NULL OR s.uncertain)
+     LEFT JOIN sync_member_state me ON me.group_id = $1 AND me.contact_id = x.contact_id
      LEFT JOIN group_members gm ON gm.group_id = s.group_id AND gm.contact_id = s.contact_id
      LEFT JOIN contacts c ON c.id = gm.contact_id`,
     [groupId, candidates.map((c) => c.contactId), candidates.map((c) => c.main)],
   );
-  return new Map(res.rows.map((r) => [r.contact_id, { holder: r.holder, departing: r.departing }]));
+  return new Map(
+    res.rows.map((r) => [
+      r.contact_id,
+      { holder: r.holder, departing: r.departing, holderTakesMine: r.takes_mine },
+    ]),
+  );
 }
 
 /**

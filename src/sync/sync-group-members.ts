@@ -97,7 +97,10 @@ export async function syncGroupMembers(
     else if (step.kind === 'call') calls.push(step.call);
     else if (step.kind === 'lookup') lookups.push(step.lookup);
     else if (step.kind === 'claim') claimants.push(step.claimant);
-    else result.waiting++;
+    else if (step.kind === 'write-and-call') {
+      ledger.apply(step.action);
+      calls.push(step.call);
+    } else result.waiting++;
   };
   const chunkPriority = priorityOf(rows.every((r) => r.bulk));
 
@@ -137,11 +140,12 @@ export async function syncGroupMembers(
   }
 
   // The mass-deletion guard sees every delete of the chunk at once.
-  const deletes = calls.filter((c) => c.kind === 'delete' && !c.release);
+  const isMemberDelete = (c: Call) => c.kind === 'delete' && !c.release && c.stray !== true;
+  const deletes = calls.filter(isMemberDelete);
   let sendable = calls;
   if (!(await deps.guard.admitMemberDeletes(groupId, deletes.length))) {
     result.held = deletes.length;
-    sendable = calls.filter((c) => c.kind !== 'delete' || c.release);
+    sendable = calls.filter((c) => !isMemberDelete(c));
   }
   await sendCalls(deps, target, sendable, ledger, result, chunkPriority);
 
@@ -195,7 +199,7 @@ async function sendCalls(
   await markUncertain(
     deps.pool,
     target.groupId,
-    singles.map((c) => c.mark.contactId),
+    singles.filter((c) => c.kind !== 'delete' || c.stray !== true).map((c) => c.mark.contactId),
   );
 
   const sendAdds = async (batch: AddCall[]): Promise<void> => {
