@@ -71,6 +71,8 @@ const syncSchema = z.object({
   RETENTION_HOLDS_DAYS: positiveInt(90),
   RETENTION_RESYNC_DAYS: positiveInt(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // json: one object per line, for log shippers; pretty: readable lines (pino-pretty, a dev tool).
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
 });
 
 export const daemonSchema = afilnetSchema.extend(storesSchema.shape).extend(syncSchema.shape);

@@ -33,8 +33,13 @@ function serializeError(err: unknown): Record<string, unknown> {
   return out;
 }
 
+/**
+ * The process's logger: JSON lines on stdout, or with `format: 'pretty'` (LOG_FORMAT=pretty)
+ * readable lines through pino-pretty, a dev dependency that production images do not carry.
+ * Redaction and serializers apply either way, before formatting.
+ */
 export function createLogger(
-  options: { level?: string; name?: string } = {},
+  options: { level?: string; name?: string; format?: 'json' | 'pretty' } = {},
   destination?: pino.DestinationStream,
 ): Logger {
   const opts: LoggerOptions = {
@@ -43,7 +48,22 @@ export function createLogger(
     serializers: { err: serializeError, error: serializeError },
   };
   if (options.name) opts.name = options.name;
-  return destination ? pino(opts, destination) : pino(opts);
+  if (destination) return pino(opts, destination);
+  if (options.format === 'pretty') {
+    try {
+      import.meta.resolve('pino-pretty');
+    } catch {
+      throw new Error('LOG_FORMAT=pretty needs pino-pretty, a dev dependency: use LOG_FORMAT=json');
+    }
+    return pino({
+      ...opts,
+      transport: {
+        target: 'pino-pretty',
+        options: { destination: 1, translateTime: 'SYS:HH:MM:ss.l' },
+      },
+    });
+  }
+  return pino(opts);
 }
 
 export type { Logger };

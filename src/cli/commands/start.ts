@@ -10,7 +10,11 @@ export function registerStartCommand(program: Command): void {
       const { startDaemon } = await import('../../daemon.ts');
       const { createLogger } = await import('../../observability/logger.ts');
       const config = loadDaemonConfig();
-      const logger = createLogger({ level: config.LOG_LEVEL, name: 'afilnet-sync' });
+      const logger = createLogger({
+        level: config.LOG_LEVEL,
+        name: 'afilnet-sync',
+        format: config.LOG_FORMAT,
+      });
       const daemon = await startDaemon(config, logger);
       await new Promise<void>((resolve) => {
         let stopping = false;
