@@ -2,30 +2,46 @@
 #
 # afilnet-sync: the daemon (`start`), the emulator and the migrations in one image.
 #
-# Runtime on Node 22, a supported LTS. Node 20 reached end of life on 2026-04-30 (see
-# shared/design-notes.md); the code is developed and tested on Node 20.19+, and 22 meets the
-# same floors (Prisma 7 wants ^20.19 || ^22.12; undici 7 wants >= 20.18.1).
+# Node 22, the LTS line `engines`, CI and this image agree on. The image runs the compiled
+# JavaScript in dist/ with production dependencies only: no TypeScript, no tsx, no Prisma (the
+# daemon talks to Postgres through `pg`; Prisma's client is for the schema model's tests).
+# test/docker-image.replay.test.ts replays these steps without Docker; keep them in its subset:
+# FROM/ARG/WORKDIR/ENV/COPY [--from]/RUN [--mount=type=cache]/USER/EXPOSE/HEALTHCHECK/
+# STOPSIGNAL/CMD.
 ARG NODE_IMAGE=node:22-slim
+
+# --- build: every dependency, then TypeScript compiled to dist/ -------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# No install scripts: compiling needs none (nor the generated Prisma client, which the daemon
+# never imports), and the result does not depend on which npm the base image ships.
+RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
 
 # --- deps: production dependencies only, exactly as locked -----------------------------------
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-# tsx is a production dependency: the CLI runs the TypeScript sources directly, no build step.
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# The project's postinstall generates the Prisma client only where the Prisma CLI is installed,
+# so here it does nothing; msgpackr-extract's install script (allowed in package.json) keeps
+# BullMQ's native MessagePack. The npm cache is a BuildKit cache mount, not part of the layer.
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
 
 # --- runtime ---------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
-# Owned by root and not writable by the process: the app never writes to its own directory
-# (tsx caches under /tmp).
+ENV NODE_OPTIONS=--enable-source-maps
+# Owned by root and not writable by the process: the app never writes to its own directory.
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY bin ./bin
-COPY prisma ./prisma
-COPY src ./src
+COPY prisma/migrations ./prisma/migrations
+COPY --from=build /app/dist ./dist
 # The image's unprivileged user (uid 1000).
 USER node
 # The admin server (health, readiness, metrics, queue UI). Inside a container it must listen on

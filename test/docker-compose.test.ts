@@ -79,12 +79,22 @@ describe('docker-compose.yml', () => {
 describe('Dockerfile', () => {
   const dockerfile = readFileSync('Dockerfile', 'utf8');
 
-  it('installs with npm ci in a deps stage and runs the daemon on node:22-slim as a non-root user', () => {
+  it('builds dist/ in one stage, installs production dependencies in another, runs on node:22-slim as a non-root user', () => {
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22-slim$/m);
+    expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\} AS build$/m);
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
     expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\} AS deps$/m);
-    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev/m);
-    expect(dockerfile).toMatch(/^COPY --from=deps /m);
+    expect(dockerfile).toMatch(/^RUN (--mount=\S+ )?npm ci --omit=dev/m);
+    expect(dockerfile).toMatch(/^COPY --from=deps \/app\/node_modules /m);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist /m);
     expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK [\s\S]*?CMD [^\n]*\/healthz/m);
     expect(dockerfile).toMatch(/^CMD \["node", "bin\/afilnet-sync\.mjs", "start"\]$/m);
+  });
+
+  it('agrees with package.json on the Node major', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { engines: { node: string } };
+    const major = /node:(\d+)/.exec(dockerfile)?.[1];
+    expect(pkg.engines.node).toMatch(new RegExp(`^>=${major}\\.`));
   });
 });

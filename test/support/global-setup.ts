@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import { HOW_TO, locateStores } from './locate-stores.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -7,17 +8,13 @@ declare module 'vitest' {
   }
 }
 
-const HOW_TO =
-  'Tests need Postgres and Redis. Set DATABASE_URL (postgres://user:pass@host:port/db, a role that may CREATE DATABASE) ' +
-  'and REDIS_URL (redis://host:port), or run where testcontainers can reach a Docker engine. `.ci/run` does both for you.';
-
 /**
- * Finds Postgres and Redis once for the whole run: the environment first, then testcontainers,
- * otherwise one clear message naming what to set.
+ * Finds Postgres and Redis once for the whole run: the environment first, then the standard local
+ * ports (a build machine runs both), then testcontainers, otherwise one clear message naming what
+ * to set. Each test file still makes its own database and key prefix (stores.ts).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  let databaseUrl = process.env.DATABASE_URL;
-  let redisUrl = process.env.REDIS_URL;
+  let { databaseUrl, redisUrl } = await locateStores(process.env);
   const stops: (() => Promise<unknown>)[] = [];
   if (!databaseUrl || !redisUrl) {
     try {
