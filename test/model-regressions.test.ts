@@ -93,6 +93,60 @@ describe('model-based test counterexamples', () => {
       ]),
   );
 
+  // Seed 20261207, strict-docs, the short budget's first sequence (test/model-sync.test.ts):
+  // NO_CREDITS until cleared while two members leave and one comes back; once it is cleared,
+  // g1 keeps 3 dirty marks for 90 s (the account error left the group stalled, F11).
+  it.fails(
+    'resumes a group after an account-level error is cleared (strict, seed 20261207)',
+    TIMEOUT,
+    () =>
+      expectClean('strict', [
+        {
+          k: 'createGroup',
+          g: 'g1',
+          type: 'mobile',
+          attrs: ['name'],
+          link: { columns: ['name'], foreign: [] },
+        },
+        {
+          k: 'upsertContact',
+          c: 'c1',
+          mobile: '34600000001',
+          email: null,
+          name: 'Ana',
+          city: null,
+        },
+        {
+          k: 'upsertContact',
+          c: 'c2',
+          mobile: '34600000002',
+          email: null,
+          name: 'Ana',
+          city: null,
+        },
+        {
+          k: 'upsertContact',
+          c: 'c3',
+          mobile: '34600000003',
+          email: null,
+          name: 'Ana',
+          city: null,
+        },
+        { k: 'addMember', g: 'g1', c: 'c1' },
+        { k: 'addMember', g: 'g1', c: 'c2' },
+        { k: 'addMember', g: 'g1', c: 'c3' },
+        { k: 'wait', ms: 3000 },
+        { k: 'accountError', code: 'NO_CREDITS', forMs: 0 },
+        { k: 'remoteAddColumn', g: 'g1', field: 'note', withValue: false },
+        { k: 'wait', ms: 100 },
+        { k: 'removeMember', g: 'g1', c: 'c3' },
+        { k: 'removeMember', g: 'g1', c: 'c2' },
+        { k: 'wait', ms: 3000 },
+        { k: 'wait', ms: 100 },
+        { k: 'addMember', g: 'g1', c: 'c3' },
+      ]),
+  );
+
   // F2: a linked remote group's extra column with values is deleted, no hold.
   it.fails(
     'keeps a linked remote column that holds values the database does not know',
