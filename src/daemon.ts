@@ -1,17 +1,16 @@
 import { Redis } from 'ioredis';
 import type pg from 'pg';
-import { AfilnetClient } from './afilnet/index.ts';
 import { assertAdminExposureAllowed } from './admin/admin-access.ts';
 import { startAdminServer, type RunningAdmin } from './admin/admin-server.ts';
 import { captureTriggerProblems } from './capture/capture-triggers.ts';
 import { OutboxRelay } from './capture/outbox-relay.ts';
 import type { DaemonConfig } from './config/config.ts';
+import { openServices } from './composition/open-services.ts';
 import { createPool } from './db/create-pool.ts';
 import { assertMigrated } from './db/migrate.ts';
 import { startRetention } from './db/retention.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
-import { ApiCaller } from './gateway/api-caller.ts';
 import { DeleteGuard } from './sync/delete-guard.ts';
 import { GroupQueue } from './sync/group-queue.ts';
 import { createGroupWorker } from './sync/group-worker.ts';
@@ -50,11 +49,13 @@ export async function startDaemon(
     slowQueryMs: config.DATABASE_SLOW_QUERY_MS,
     logger,
   };
-  const pool = createPool({
-    ...poolBounds,
-    max: config.SYNC_CONCURRENCY * 2 + 4,
+  const metrics = createMetrics();
+  const services = openServices(config, logger, {
     applicationName: 'afilnet-sync',
+    poolMax: config.SYNC_CONCURRENCY * 2 + 4,
+    metrics,
   });
+  const { pool, redis, connection, budget, client, caller, queue } = services;
   // Probes and scrapes: two connections, statements cut at 5 s (the scrape's own timeout).
   const monitorPool = createPool({
     ...poolBounds,
@@ -66,34 +67,12 @@ export async function startDaemon(
   for (const problem of await captureTriggerProblems(pool)) {
     logger.warn({ problem }, 'change capture is incomplete: some writes will not be synced');
   }
-  const redisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true } as const;
-  const redis = new Redis(config.REDIS_URL, redisOptions);
-  redis.on('error', (err) => logger.warn({ err }, 'Redis connection error'));
-  const connection = new Redis(config.REDIS_URL, redisOptions);
-  connection.on('error', () => undefined);
-  const metrics = createMetrics();
-  const budget = new RateBudget(
-    redis,
-    config.QUEUE_PREFIX,
-    config.AFILNET_RATE_LIMIT,
-    (ms, priority) => metrics.budgetWaitSeconds.inc({ priority }, ms / 1000),
-  );
-  const client = AfilnetClient.fromConfig(config);
-  const caller = new ApiCaller(budget, metrics, logger, config.AFILNET_CONNECTIONS, {
-    maxRetryAfterMs: config.AFILNET_MAX_RETRY_AFTER_MS,
-  });
   const guard = new DeleteGuard(pool, {
     percent: config.DELETE_GUARD_PERCENT,
     groupMin: config.DELETE_GUARD_MIN,
     floor: config.DELETE_GUARD_FLOOR,
     windowMs: config.DELETE_GUARD_WINDOW_MS,
   });
-  const queue = new GroupQueue(
-    connection,
-    config.QUEUE_PREFIX,
-    config.BATCH_WINDOW_MS,
-    config.SYNC_MAX_ATTEMPTS,
-  );
   const accountPause = new AccountPause({
     budget,
     holdQueue: (ms) => queue.queue.rateLimit(ms),
@@ -166,12 +145,8 @@ export async function startDaemon(
       logger.warn('active jobs did not finish in time; they will be picked up again as stalled');
       await worker.close(true);
     }
-    await queue.close();
-    await client.close();
-    await pool.end();
+    await services.close();
     await monitorPool.end();
-    redis.disconnect();
-    connection.disconnect();
     logger.info('afilnet-sync stopped');
   };
   let admin: RunningAdmin;
