@@ -1,8 +1,8 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
 
 /**
- * Every path a credential could travel under. pino's `*.x` matches exactly one level, so the
- * top level and each depth we use are listed (see shared/design-notes.md).
+ * Every path a credential could travel under. pino's `*.x` matches exactly one level (a wildcard
+ * path never reaches deeper keys), so the top level and each depth we use are listed.
  */
 export const REDACT_PATHS = [
   'password',
