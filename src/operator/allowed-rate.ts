@@ -23,3 +23,16 @@ export async function readAllowedRate(
   if (!Number.isFinite(stored) || stored <= 0) return { rate: ceiling, ceiling, source: 'ceiling' };
   return { rate: Math.min(stored, ceiling), ceiling, source: 'budget' };
 }
+
+/**
+ * The account-wide pause the rate budget keeps in `${prefix}:account-pause` (hash: until,
+ * reason), set when Afilnet refuses every call of the account; null when not paused.
+ */
+export async function readAccountPause(
+  redis: Redis,
+  prefix: string,
+): Promise<{ reason: string } | null> {
+  const [until, reason] = await redis.hmget(`${prefix}:account-pause`, 'until', 'reason');
+  if (until === null || !(Number(until) > Date.now())) return null;
+  return { reason: reason ?? 'paused' };
+}

@@ -15,7 +15,13 @@ export interface StatusHealth {
 
 /** A group an operator should look at: not in step, failing members, or deletes held. */
 export function groupHasProblems(g: GroupStatus): boolean {
-  return !g.exists || (g.status ?? 'ok') !== 'ok' || g.failed > 0 || g.heldDeletes > 0;
+  return (
+    !g.exists ||
+    (g.status ?? 'ok') !== 'ok' ||
+    g.failed > 0 ||
+    g.heldDeletes > 0 ||
+    g.orphanNote !== null
+  );
 }
 
 const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
@@ -36,6 +42,11 @@ export function judgeStatus(
   const problems: string[] = [];
   const attention: string[] = [];
   if (report.daemons?.workers === 0) problems.push('no daemon is running');
+  if (report.accountPause) {
+    problems.push(
+      `account paused: ${report.accountPause.reason} (resumes by itself once Afilnet answers)`,
+    );
+  }
   const failed = groups.filter((g) => g.status === 'failed').map((g) => g.id);
   if (failed.length > 0)
     problems.push(`${count(failed.length, 'group')} failed (${failed.join(', ')})`);
@@ -47,6 +58,10 @@ export function judgeStatus(
   if (failing > 0) attention.push(`${count(failing, 'member')} failing (see errors)`);
   const held = groups.reduce((n, g) => n + g.heldDeletes, 0);
   if (held > 0) attention.push(`${count(held, 'delete')} held (see approve-deletes)`);
+  const orphans = groups.filter((g) => g.orphanNote !== null).map((g) => g.id);
+  if (orphans.length > 0) {
+    attention.push(`possible orphan remote group for ${orphans.join(', ')} (see status --group)`);
+  }
   const healthy = problems.length === 0;
   const members = groups.reduce((n, g) => n + g.members, 0);
   const synced = groups.reduce((n, g) => n + g.synced, 0);

@@ -53,6 +53,9 @@ function printStatus(report: StatusReport, health: StatusHealth): void {
     for (const g of report.groups.filter((x) => x.lastError)) {
       printLine(`  ${g.id}: ${g.lastError ?? ''}`);
     }
+    for (const g of report.groups.filter((x) => x.orphanNote)) {
+      printLine(`  ${g.id}: possible orphan: ${g.orphanNote ?? ''}`);
+    }
   }
   printLine();
   const q = report.queue ?? {};
@@ -66,6 +69,9 @@ function printStatus(report: StatusReport, health: StatusHealth): void {
     n === 0 ? `no ${noun}s` : `${plural(n, noun)}, oldest ${formatDuration(ageMs)} old`;
   printLine(`Outbox:  ${backlog(lag.outboxRows, 'row', lag.oldestOutboxAgeMs)}`);
   printLine(`Dirty:   ${backlog(lag.dirtyMarks, 'mark', lag.oldestDirtyAgeMs)}`);
+  if (report.accountPause) {
+    printLine(`Account: PAUSED, ${report.accountPause.reason}; probing until Afilnet answers`);
+  }
   if (report.rate) {
     const { rate, ceiling, source } = report.rate;
     printLine(
