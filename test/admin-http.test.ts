@@ -123,7 +123,15 @@ describe('admin HTTP server', () => {
     const status = (await res.json()) as Record<string, unknown> & {
       groups: Record<string, unknown>[];
     };
-    expect(Object.keys(status).sort()).toEqual(['at', 'daemons', 'groups', 'lag', 'queue', 'rate']);
+    expect(Object.keys(status).sort()).toEqual([
+      'at',
+      'captureProblems',
+      'daemons',
+      'groups',
+      'lag',
+      'queue',
+      'rate',
+    ]);
     expect(status.groups).toHaveLength(1);
     expect(status.groups[0]).toMatchObject({
       id: 'g1',

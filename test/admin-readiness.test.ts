@@ -1,6 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDaemon } from '../src/daemon.ts';
+import { createLogger } from '../src/observability/logger.ts';
 import { createHarness, waitFor, type Harness } from './support/harness.ts';
 
 const TOKEN = 'admin-readiness-test-token-0123456789';
@@ -149,6 +152,35 @@ describe('readiness under a probe storm', () => {
     const after = await sessions();
     expect(after.opened - before.opened).toBe(0);
     expect(peak).toBe(before.open);
+  });
+
+  it('warns at start and, to the token holder, on /readyz when a capture trigger is disabled', async () => {
+    await h.db.query('ALTER TABLE contacts DISABLE TRIGGER contacts_capture_update');
+    try {
+      await h.stopDaemon();
+      const lines: string[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _e, done) {
+          lines.push(chunk.toString());
+          done();
+        },
+      });
+      h.daemon = await startDaemon(h.config, createLogger({ level: 'warn' }, sink));
+      base = h.daemon.adminUrl;
+      expect(lines.join('')).toMatch(
+        /trigger contacts_capture_update on contacts is disabled.*change capture is incomplete/,
+      );
+      const res = await fetch(`${base}/readyz`, { headers: auth });
+      // Still ready (the daemon syncs everything else), but says what it misses.
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { warnings: string[] };
+      expect(body.warnings).toEqual([
+        expect.stringMatching(/contacts_capture_update .* is disabled/),
+      ]);
+      expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ready' });
+    } finally {
+      await h.db.query('ALTER TABLE contacts ENABLE ALWAYS TRIGGER contacts_capture_update');
+    }
   });
 });
 

@@ -113,7 +113,8 @@ describe('applying staged contacts', () => {
       await waitFor(async () => {
         const waiting = await fx.db.query(
           `SELECT 1 FROM pg_stat_activity
-           WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE contacts%'`,
+           WHERE datname = current_database() AND wait_event_type = 'Lock'
+             AND query LIKE '%afilnet_import_staging%'`,
         );
         return (waiting.rowCount ?? 0) > 0;
       });

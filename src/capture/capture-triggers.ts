@@ -30,9 +30,10 @@ const PROBLEM: Record<string, string> = {
 
 const STATE_SQL = `
 SELECT t.table_name, t.trigger_name, tg.tgenabled::text AS enabled
-FROM unnest($1::text[], $2::text[]) AS t(table_name, trigger_name)
+FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(table_name, trigger_name, n)
 LEFT JOIN pg_trigger tg
-  ON tg.tgrelid = to_regclass(quote_ident(t.table_name)) AND tg.tgname = t.trigger_name`;
+  ON tg.tgrelid = to_regclass(quote_ident(t.table_name)) AND tg.tgname = t.trigger_name
+ORDER BY t.n`;
 
 /**
  * One sentence per capture trigger that would not record a write (disabled, missing, or not

@@ -9,7 +9,7 @@ export interface OutboxProbe {
   lastId(): Promise<number>;
   /** Identities after `before`, as `client` sees them, sorted so cascade order does not matter. */
   since(before: number, client?: pg.Client): Promise<Identity[]>;
-  /** What the outbox records for `sql`, run on its own (so committed unless it opens a transaction). */
+  /** What the outbox records for `sql` (run on its own, after emptying the outbox). */
   captured(sql: string): Promise<Identity[]>;
   /** Creates group `g` (type mobile) with `members` as its contacts, created when missing. */
   groupWith(g: string, members: string[]): Promise<void>;
@@ -32,9 +32,10 @@ export function outboxProbe(db: pg.Client): OutboxProbe {
         .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
     },
     async captured(sql) {
-      const before = await probe.lastId();
+      // Emptied first: capture coalesces, so an identity already waiting would not show as new.
+      await db.query('DELETE FROM sync_outbox');
       await db.query(sql);
-      return probe.since(before);
+      return probe.since(0);
     },
     async groupWith(g, members) {
       await db.query(

@@ -3,10 +3,11 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type pg from 'pg';
 import { assertGroupsKnown } from '../unknown-group.ts';
-import { applyStaged } from './apply-staged.ts';
+import { applyInChunks } from './apply-in-chunks.ts';
 import { RejectReport } from './reject-report.ts';
 import { ImportFileError } from './source-record.ts';
 import { stageFile } from './stage-file.ts';
+import { STAGING_TABLE } from './staging-table.ts';
 
 export type ImportFormat = 'csv' | 'ndjson';
 
@@ -20,6 +21,8 @@ export interface ImportOptions {
   reportPath?: string;
   onProgress?: (progress: ImportProgress) => void;
   progressEveryMs?: number;
+  /** Most rows applied per transaction (IMPORT_CHUNK_ROWS by default). */
+  chunkRows?: number;
 }
 
 export interface ImportProgress {
@@ -64,10 +67,12 @@ export function importFormatOf(file: string, format?: ImportFormat): ImportForma
 
 /**
  * The CRM bulk path. Streams the file (never whole in memory) through COPY into a temporary
- * table, then upserts `contacts` (and with a group, `group_members`), all in one transaction.
- * Bad rows go to the report while good rows are committed; a re-import of the same file changes
- * nothing. Throws ImportFileError when the file as a whole cannot be imported, UnknownGroupError
- * for an unknown group; in both cases nothing is written to the database.
+ * table, then upserts `contacts` (and with a group, `group_members`) in transactions of at most
+ * IMPORT_CHUNK_ROWS rows. Bad rows go to the report while good rows are committed; a re-import
+ * of the same file changes nothing, and one interrupted part-way (a crash, a lost connection)
+ * converges when run again. Throws ImportFileError when the file as a whole cannot be imported,
+ * UnknownGroupError for an unknown group; in both cases nothing is written to the database
+ * (the whole file is read and checked before the first chunk is applied).
  */
 export async function importContacts(
   deps: { pool: pg.Pool },
@@ -106,9 +111,6 @@ export async function importContacts(
     });
   try {
     await report.ready();
-    // One transaction from the staging table to the commit: the table goes with it, and a
-    // failure anywhere leaves nothing behind.
-    await client.query('BEGIN');
     const staged = await stageFile(client, input, format, report, (n) => {
       read = n;
       if (performance.now() - lastProgress >= (opts.progressEveryMs ?? 500)) {
@@ -119,13 +121,14 @@ export async function importContacts(
     read = staged.read;
     progress('applying');
     const good = read - report.count;
-    const counts = await applyStaged(client, {
-      source: staged.staging.source,
+    const counts = await applyInChunks(client, {
+      staging: staged.staging,
       groupId,
       maybeDuplicates: staged.maybeDuplicates,
       staged: good,
+      ...(opts.chunkRows !== undefined ? { chunkRows: opts.chunkRows } : {}),
+      onChunk: () => progress('applying'),
     });
-    await client.query('COMMIT');
     await report.close();
     const seconds = (performance.now() - started) / 1000;
     return {
@@ -151,6 +154,12 @@ export async function importContacts(
     await report.close().catch(() => undefined);
     throw err;
   } finally {
+    // The staging table lives as long as the session, which the pool keeps: drop it here.
+    if (broken === undefined) {
+      await client.query(`DROP TABLE IF EXISTS pg_temp.${STAGING_TABLE}`).catch((err: unknown) => {
+        broken = err instanceof Error ? err : new Error(String(err));
+      });
+    }
     client.release(broken);
   }
 }

@@ -5,8 +5,8 @@ import type { CsvHeader } from './csv-records.ts';
 
 /**
  * A temporary table: private to the import's session (two imports never mix), never WAL-logged,
- * without indexes, gone with the import's transaction or if the process dies. Rows land here
- * through COPY, then reach `contacts` in one statement.
+ * dropped when the import ends, or with the session if the process dies. Rows land here through
+ * COPY, then reach `contacts` in chunks (apply-in-chunks.ts), one transaction each.
  */
 export const STAGING_TABLE = 'afilnet_import_staging';
 
@@ -40,7 +40,7 @@ CREATE TEMP TABLE ${STAGING_TABLE} (
   has_email boolean NOT NULL,
   attributes jsonb NOT NULL,
   unset text[]
-) ON COMMIT DROP`,
+)`,
   copy: `COPY ${STAGING_TABLE} (line, id, mobile, email, has_mobile, has_email, attributes, unset) FROM STDIN`,
   source: (from = STAGING_TABLE) => `SELECT line, id, mobile, email, has_mobile, has_email,
   attributes, COALESCE(unset, '{}'::text[]) AS unset FROM ${from}`,
@@ -96,7 +96,7 @@ export function csvStaging(header: CsvHeader): StagingTable {
     ELSE array_remove(ARRAY[${attrs.map(([name, c]) => `CASE WHEN ${c} = '' THEN ${name} END`).join(', ')}]::text[], NULL) END`;
   return {
     create: `${dropFirst}
-CREATE TEMP TABLE ${STAGING_TABLE} (line bigint NOT NULL, ${columns.join(', ')}) ON COMMIT DROP`,
+CREATE TEMP TABLE ${STAGING_TABLE} (line bigint NOT NULL, ${columns.join(', ')})`,
     copy: `COPY ${STAGING_TABLE} FROM STDIN`,
     source: (
       from = STAGING_TABLE,
