@@ -124,6 +124,7 @@ describe('admin HTTP server', () => {
       groups: Record<string, unknown>[];
     };
     expect(Object.keys(status).sort()).toEqual([
+      'accountPause',
       'at',
       'captureProblems',
       'daemons',

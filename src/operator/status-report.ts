@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { GroupQueue } from '../sync/group-queue.ts';
 import { captureTriggerProblems } from '../capture/capture-triggers.ts';
-import { readAllowedRate, type AllowedRate } from './allowed-rate.ts';
+import { readAccountPause, readAllowedRate, type AllowedRate } from './allowed-rate.ts';
 
 /** One group as the operator sees it: local row, sync progress, and what blocks it. */
 export interface GroupStatus {
@@ -21,6 +21,8 @@ export interface GroupStatus {
   status: string | null;
   lastError: string | null;
   lastSyncAt: string | null;
+  /** A creategroup of unknown outcome may have left this unlinked remote group behind. */
+  orphanNote: string | null;
 }
 
 export interface StatusReport {
@@ -39,6 +41,8 @@ export interface StatusReport {
   daemons: { workers: number } | null;
   /** Capture triggers that would miss writes (disabled, missing, not firing under replica). */
   captureProblems: string[];
+  /** Afilnet refuses every call of the account (wrong password, no credit): why, since when. */
+  accountPause: { reason: string } | null;
   at: string;
 }
 
@@ -64,6 +68,7 @@ interface GroupRow {
   status: string | null;
   last_error: string | null;
   last_sync_at: Date | null;
+  orphan_note: string | null;
 }
 
 /**
@@ -84,7 +89,7 @@ holds AS (SELECT group_id, sum(count)::int AS n FROM sync_holds WHERE approved_a
 SELECT ids.id, g.name, g.id IS NOT NULL AS exists, COALESCE(g.afilnet_id, s.remote_id) AS afilnet_id,
        COALESCE(m.n, 0) AS members, COALESCE(st.synced, 0) AS synced, COALESCE(d.n, 0) AS pending,
        COALESCE(st.failed, 0) AS failed, COALESCE(h.n, 0) AS held,
-       s.status, s.last_error, s.last_sync_at
+       s.status, s.last_error, s.last_sync_at, s.orphan_note
 FROM ids
 LEFT JOIN groups g ON g.id = ids.id
 LEFT JOIN sync_group_state s ON s.group_id = ids.id
@@ -103,7 +108,7 @@ SELECT (SELECT count(*) FROM sync_outbox)::int AS outbox_rows,
 
 /** Everything `status` and GET /status show, as plain data. */
 export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
-  const [groups, lag, queue, rate, workers, captureProblems] = await Promise.all([
+  const [groups, lag, queue, rate, workers, captureProblems, pause] = await Promise.all([
     deps.pool.query<GroupRow>(GROUPS_SQL),
     deps.pool.query<{
       outbox_rows: number;
@@ -117,6 +122,9 @@ export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
       : Promise.resolve(null),
     deps.queue ? deps.queue.queue.getWorkers() : Promise.resolve(null),
     captureTriggerProblems(deps.pool),
+    deps.redis
+      ? readAccountPause(deps.redis, deps.prefix ?? 'afilnet-sync')
+      : Promise.resolve(null),
   ]);
   const l = lag.rows[0];
   const age = (ms: number | null | undefined) => (ms == null ? null : Math.max(0, Math.round(ms)));
@@ -134,6 +142,7 @@ export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
       status: r.status,
       lastError: r.last_error,
       lastSyncAt: r.last_sync_at?.toISOString() ?? null,
+      orphanNote: r.orphan_note,
     })),
     queue,
     lag: {
@@ -145,6 +154,7 @@ export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
     rate,
     daemons: workers ? { workers: workers.length } : null,
     captureProblems,
+    accountPause: pause,
     at: new Date().toISOString(),
   };
 }
