@@ -72,6 +72,7 @@ export async function startDaemon(
     groupMin: config.DELETE_GUARD_MIN,
     floor: config.DELETE_GUARD_FLOOR,
     windowMs: config.DELETE_GUARD_WINDOW_MS,
+    dayPercent: config.DELETE_GUARD_DAY_PERCENT,
   });
   const accountPause = new AccountPause({
     budget,

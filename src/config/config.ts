@@ -46,6 +46,8 @@ const syncSchema = z.object({
   DELETE_GUARD_MIN: z.coerce.number().int().min(0).default(100),
   DELETE_GUARD_WINDOW_MS: positiveInt(3_600_000),
   DELETE_GUARD_FLOOR: z.coerce.number().int().min(0).default(10),
+  /** Member deletes beyond this share of a group within 24 hours are held (a slow wipe). */
+  DELETE_GUARD_DAY_PERCENT: z.coerce.number().min(0).max(100).default(50),
   SWEEP_AFTER_MS: positiveInt(30_000),
   /** While the account is paused (Afilnet refuses every call), one probe call this often. */
   ACCOUNT_PROBE_MS: positiveInt(30_000),

@@ -16,9 +16,10 @@ export interface ApproveResult {
 
 /**
  * Releases a group's held deletes and gets them made now. The remaining dirty marks get a fresh
- * seq, so a run already in progress (which read them before the approval) cannot clear them; a
- * held group deletion is marked dirty so the sweep finds it even if the job is lost; then the
- * group is enqueued. The approval lasts one guard window (DELETE_GUARD_WINDOW_MS).
+ * seq, so a run already in progress (which read them before the approval) cannot clear them; the
+ * group is marked dirty so the sweep finds a held deletegroup or column delete even if the job is
+ * lost; then the group is enqueued. The approval admits what each hold covered: up to its count
+ * of member deletes (unused for DELETE_GUARD_WINDOW_MS, it lapses), its deletegroup, its column.
  * Throws UnknownGroupError when the group is unknown.
  */
 export async function approveGroupDeletes(
@@ -29,8 +30,10 @@ export async function approveGroupDeletes(
   await assertGroupsKnown(deps.pool, [groupId]);
   const released = await approveDeletes(deps.pool, groupId, approvedBy);
   const remarked = await remarkGroup(deps.pool, groupId);
-  // A fresh dirty_seq: a run in progress cannot clear the flag the approval set.
-  await markGroupsDirty(deps.pool, [groupId], 'held');
+  // A fresh dirty_seq: a run in progress cannot clear the flag the approval set. A released
+  // column delete is made by the group's own reconcile, so the group runs again whatever its
+  // status says.
+  await markGroupsDirty(deps.pool, [groupId], released > 0 ? 'any' : 'held');
   await deps.queue.enqueue([groupId], { now: true });
   return { groupId, released, remarked, enqueued: true };
 }

@@ -18,6 +18,11 @@ export interface GroupStatus {
   failed: number;
   /** Sum of open holds' counts (deletes waiting for approve-deletes). */
   heldDeletes: number;
+  /**
+   * Each open hold: member deletes, the group's deletion, or a column (`subject`) and the values
+   * it holds. What approve-deletes would release.
+   */
+  holds: { kind: string; subject: string | null; count: number }[];
   status: string | null;
   lastError: string | null;
   lastSyncAt: string | null;
@@ -65,6 +70,7 @@ interface GroupRow {
   pending: number;
   failed: number;
   held: number;
+  hold_list: { kind: string; subject: string | null; count: number }[];
   status: string | null;
   last_error: string | null;
   last_sync_at: Date | null;
@@ -85,10 +91,14 @@ states AS (
          count(*) FILTER (WHERE status = 'failed')::int AS failed
   FROM sync_member_state GROUP BY group_id),
 dirty AS (SELECT group_id, count(*)::int AS n FROM sync_dirty GROUP BY group_id),
-holds AS (SELECT group_id, sum(count)::int AS n FROM sync_holds WHERE approved_at IS NULL GROUP BY group_id)
+holds AS (SELECT group_id, sum(count)::int AS n,
+                 jsonb_agg(jsonb_build_object('kind', kind, 'subject', subject, 'count', count)
+                           ORDER BY id) AS list
+          FROM sync_holds WHERE approved_at IS NULL GROUP BY group_id)
 SELECT ids.id, g.name, g.id IS NOT NULL AS exists, COALESCE(g.afilnet_id, s.remote_id) AS afilnet_id,
        COALESCE(m.n, 0) AS members, COALESCE(st.synced, 0) AS synced, COALESCE(d.n, 0) AS pending,
        COALESCE(st.failed, 0) AS failed, COALESCE(h.n, 0) AS held,
+       COALESCE(h.list, '[]'::jsonb) AS hold_list,
        s.status, s.last_error, s.last_sync_at, s.orphan_note
 FROM ids
 LEFT JOIN groups g ON g.id = ids.id
@@ -139,6 +149,7 @@ export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
       pending: r.pending,
       failed: r.failed,
       heldDeletes: r.held,
+      holds: r.hold_list,
       status: r.status,
       lastError: r.last_error,
       lastSyncAt: r.last_sync_at?.toISOString() ?? null,

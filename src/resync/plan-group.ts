@@ -3,6 +3,9 @@ import type { AfilnetClient } from '../afilnet/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import { mainFieldOf, type GroupShape } from '../planner/project-fields.ts';
 import type { ApiCaller } from '../gateway/api-caller.ts';
+import type { RemoteContact } from '../afilnet/index.ts';
+import { patchGroupState } from '../state/group-state.ts';
+import { recordHold } from '../sync/guard-holds.ts';
 import { correctState } from './correct-state.ts';
 import { bindDiff, diffStatements, INSERT_ITEMS_SQL, NAME_DELETE_ROWS_SQL } from './diff-sql.ts';
 import { countItems, patchGroupProgress, setGroupCounts } from './resync-store.ts';
@@ -92,12 +95,8 @@ export async function planGroup(
         deps.client.addcolumntogroup(remoteId, f),
       );
     }
-    for (const f of deleteColumns) {
-      await deps.caller.call('deletecolumnfromgroup', 'bulk', () =>
-        deps.client.deletecolumnfromgroup(remoteId, f),
-      );
-    }
-    columns = wanted;
+    // Columns to delete wait for the read: only an empty one goes without an approval.
+    columns = [...wanted, ...deleteColumns];
   }
   // A dry run compares only the columns both sides have; the others are column items.
   const compared = wanted.filter((f) => columns.includes(f));
@@ -105,13 +104,17 @@ export async function planGroup(
   await conn.query('BEGIN');
   try {
     await conn.query(`SELECT set_config('work_mem', $1, true)`, [DIFF_WORK_MEM]);
-    const read = await deps.caller.call('getcontacts', 'bulk', () =>
-      stageRemoteContacts(conn, deps.client.streamContacts(remoteId), {
+    let values = new Map<string, number>();
+    const read = await deps.caller.call('getcontacts', 'bulk', () => {
+      values = new Map(deleteColumns.map((f) => [f, 0]));
+      const contacts = countingValues(deps.client.streamContacts(remoteId), values);
+      return stageRemoteContacts(conn, contacts, {
         mainField: main,
         fields: compared,
         onRead: (n) => noteProgress(deps.pool, runId, groupId, { read: n }),
-      }),
-    );
+      });
+    });
+    const held = apply ? await settleColumns(deps, conn, group, values) : [];
     await noteProgress(deps.pool, runId, groupId, { phase: 'diffing', read });
     for (const sql of diffStatements(compared)) {
       const { text, values } = bindDiff(sql, { groupId, main, fields: compared });
@@ -125,12 +128,15 @@ export async function planGroup(
     ]);
     await conn.query(INSERT_ITEMS_SQL, [runId, groupId]);
     await conn.query(
-      `INSERT INTO sync_resync_items (run_id, group_id, kind, main_value)
-       SELECT $1::bigint, $2, 'add_column', unnest($3::text[])
-       UNION ALL SELECT $1::bigint, $2, 'delete_column', unnest($4::text[])`,
-      [runId, groupId, addColumns, deleteColumns],
+      `INSERT INTO sync_resync_items (run_id, group_id, kind, main_value, detail)
+       SELECT $1::bigint, $2, 'add_column', unnest($3::text[]), NULL
+       UNION ALL SELECT $1::bigint, $2, 'delete_column', f, jsonb_build_object('values', n)
+       FROM unnest($4::text[], $5::int[]) AS d(f, n)`,
+      [runId, groupId, addColumns, [...values.keys()], [...values.values()]],
     );
-    const marked = apply ? await correctState(conn, groupId, runId, wanted) : 0;
+    // A held column stays in the group's known columns: its approval lets the reconcile delete it.
+    const remoteColumns = [...wanted, ...held];
+    const marked = apply ? await correctState(conn, groupId, runId, remoteColumns) : 0;
     const counts = await countItems(conn, runId, groupId);
     await setGroupCounts(conn, runId, groupId, counts);
     if (apply) {
@@ -154,4 +160,47 @@ export async function planGroup(
     await conn.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
+}
+
+/** Passes contacts through, counting per column how many hold a value in it. */
+async function* countingValues(
+  contacts: AsyncIterable<RemoteContact>,
+  values: Map<string, number>,
+): AsyncGenerator<RemoteContact, void, undefined> {
+  for await (const c of contacts) {
+    for (const [f, n] of values) {
+      const v: unknown = c.fields[f];
+      if (v !== undefined && v !== null && v !== '') values.set(f, n + 1);
+    }
+    yield c;
+  }
+}
+
+/**
+ * Deletes the empty columns the database does not name; holds those with values (a hold of
+ * kind delete_column, recorded in the plan's transaction) for approve-deletes, so no resync
+ * empties a column the panel filled. Returns the held columns.
+ */
+async function settleColumns(
+  deps: PlanDeps,
+  conn: pg.PoolClient,
+  group: GroupToPlan,
+  values: ReadonlyMap<string, number>,
+): Promise<string[]> {
+  const held: string[] = [];
+  for (const [field, n] of values) {
+    if (n === 0) {
+      await deps.caller.call('deletecolumnfromgroup', 'bulk', () =>
+        deps.client.deletecolumnfromgroup(group.remoteId, field),
+      );
+      continue;
+    }
+    const reason = `column "${field}" holds ${n} values the database does not name; deleting it waits for approve-deletes`;
+    await recordHold(conn, group.groupId, { kind: 'delete_column', subject: field }, n, reason);
+    held.push(reason);
+  }
+  if (held.length > 0) {
+    await patchGroupState(conn, group.groupId, { status: 'held', lastError: held.join('; ') });
+  }
+  return [...values].filter(([, n]) => n > 0).map(([f]) => f);
 }

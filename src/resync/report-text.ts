@@ -26,6 +26,7 @@ export function formatItem(item: ResyncItem): string {
     changes?: Record<string, { local?: string | null; remote?: string | null }>;
     kept?: string;
     previous_remote_id?: string | null;
+    values?: number;
   };
   let what = '';
   if (item.kind === 'modify' && detail.changes) {
@@ -34,6 +35,11 @@ export function formatItem(item: ResyncItem): string {
       .join('; ');
   } else if (item.kind === 'duplicate' && detail.kept) {
     what = `same main value as remote ${detail.kept}, which is kept`;
+  } else if (item.kind === 'delete_column' && detail.values !== undefined) {
+    what =
+      detail.values > 0
+        ? `holds ${detail.values} values: held until approve-deletes`
+        : 'empty, deleted';
   } else if (item.kind === 'adopt') {
     what = detail.previous_remote_id
       ? `was remembered as remote ${detail.previous_remote_id}`

@@ -223,3 +223,34 @@ export async function forgetRemoteCopies(
     [groupId, contactIds],
   );
 }
+
+/**
+ * Members whose remote contact is waiting to be deleted: marked, known remotely, and no longer
+ * members. What a hold of member deletes covers, across every chunk of the group.
+ */
+export async function countPendingRemovals(db: Queryable, groupId: string): Promise<number> {
+  const res = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM sync_dirty d
+     JOIN sync_member_state s ON s.group_id = d.group_id AND s.contact_id = d.contact_id
+     WHERE d.group_id = $1 AND (s.synced_fields IS NOT NULL OR s.remote_id IS NOT NULL OR s.uncertain)
+       AND NOT EXISTS (SELECT 1 FROM group_members gm
+                       WHERE gm.group_id = d.group_id AND gm.contact_id = d.contact_id)`,
+    [groupId],
+  );
+  return res.rows[0]?.n ?? 0;
+}
+
+/** Synced members of a group, and how many of them were sent a value for `field`. */
+export async function countSyncedValues(
+  db: Queryable,
+  groupId: string,
+  field: string,
+): Promise<{ synced: number; values: number }> {
+  const res = await db.query<{ synced: number; values: number }>(
+    `SELECT count(*)::int AS synced,
+            count(*) FILTER (WHERE COALESCE(synced_fields ->> $2, '') <> '')::int AS values
+     FROM sync_member_state WHERE group_id = $1 AND synced_fields IS NOT NULL`,
+    [groupId, field],
+  );
+  return res.rows[0] ?? { synced: 0, values: 0 };
+}

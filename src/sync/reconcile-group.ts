@@ -6,7 +6,9 @@ import { dropFieldFromStates, resetMembersForLink } from '../state/member-state.
 import { groupCallOutcome } from '../planner/group-call-outcome.ts';
 import { AccountRefusedError } from './account-refused-error.ts';
 import { callResultOf } from './call-result.ts';
+import type { GuardVerdict } from './delete-guard.ts';
 import { GroupCallStop, groupCall } from './group-calls.ts';
+import { countColumnValues } from './remote-counts.ts';
 import type { MemberSyncDeps } from './sync-group-members.ts';
 
 /** What members sync against once the group itself is in step. */
@@ -48,6 +50,8 @@ export async function reconcileGroup(
   let remoteId = state?.remoteId ?? null;
   let synced = state?.syncedFields ?? null;
   const warnings: string[] = [];
+  const held: string[] = [];
+  const columnVerdicts = new Map<string, GuardVerdict & { reason: string | null }>();
   try {
     if (group.afilnetId && group.afilnetId !== remoteId) {
       // A person linked this row to an existing remote group: learn its columns, and settle every
@@ -56,6 +60,16 @@ export async function reconcileGroup(
       synced = await groupCall(deps.caller, 'getgroupcolumns', () =>
         deps.client.getgroupcolumns(linked),
       );
+      const remoteOnly = (synced ?? []).filter((f) => !fields.includes(f) && f !== main);
+      if (remoteOnly.length > 0) {
+        // Columns the row does not name may hold data only Afilnet has: counted (one read) and
+        // held before the link is recorded, so a retry never takes them for the row's own.
+        const values = await countColumnValues(deps, linked, remoteOnly);
+        for (const f of remoteOnly) {
+          const found = { remoteOnly: true, values: values.get(f) ?? 0 };
+          columnVerdicts.set(f, await deps.guard.admitColumnDelete(groupId, f, found));
+        }
+      }
       remoteId = linked;
       await resetMembersForLink(deps.pool, groupId, main);
       await patch({ remoteId, type, name: group.name, syncedFields: synced, orphanNote: null });
@@ -88,6 +102,14 @@ export async function reconcileGroup(
       await patch({ syncedFields: synced });
     }
     for (const field of removed) {
+      const verdict =
+        columnVerdicts.get(field) ?? (await deps.guard.admitColumnDelete(groupId, field, null));
+      if (!verdict.admitted) {
+        held.push(verdict.reason ?? `column "${field}" is held`);
+        continue;
+      }
+      // Values go with the column: said in the log, never done quietly.
+      deps.logger.info({ groupId, field, values: verdict.count }, 'deleting a remote column');
       await groupCall(deps.caller, 'deletecolumnfromgroup', () =>
         deps.client.deletecolumnfromgroup(target, field),
       );
@@ -124,9 +146,11 @@ export async function reconcileGroup(
     }
     throw new TransientSyncError(`${err.method} failed; will retry`);
   }
+  // A held column leaves the group `held`: approve-deletes marks it dirty and this runs again.
+  const notes = [...held, ...warnings];
   await patch({
-    status: warnings.length > 0 ? 'warning' : 'ok',
-    lastError: warnings.length > 0 ? warnings.join('; ') : null,
+    status: held.length > 0 ? 'held' : warnings.length > 0 ? 'warning' : 'ok',
+    lastError: notes.length > 0 ? notes.join('; ') : null,
     synced: true,
   });
   return { groupId, remoteId, shape: shapeOf(synced) };

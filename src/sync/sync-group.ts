@@ -11,6 +11,7 @@ import {
 import { AccountRefusedError } from './account-refused-error.ts';
 import { GroupCallStop, groupCall } from './group-calls.ts';
 import { reconcileGroup, type ReconciledGroup } from './reconcile-group.ts';
+import { countRemoteContacts } from './remote-counts.ts';
 import { RemoteSnapshot } from './remote-snapshot.ts';
 import { syncGroupMembers, type MemberSyncDeps } from './sync-group-members.ts';
 
@@ -102,17 +103,22 @@ async function deleteRemoteGroup(
      WHERE group_id = $1 AND (synced_fields IS NOT NULL OR remote_id IS NOT NULL OR uncertain)`,
     [groupId],
   );
-  const contacts = res.rows[0]?.n ?? 0;
-  if (!(await deps.guard.admitGroupDelete(groupId, contacts))) {
-    // Stays dirty: the sweep re-checks the hold, and an approval proceeds without a new event.
-    await patchGroupState(deps.pool, groupId, {
-      status: 'held',
-      dirty: true,
-      lastError: `deletegroup held by the mass-deletion guard (${contacts} contacts): approve with approve-deletes`,
-    });
-    return;
-  }
+  const known = res.rows[0]?.n ?? 0;
   try {
+    // The remote group may hold far more than the database knows (a linked group): the guard
+    // reads its size when what is known would not hold the delete.
+    const verdict = await deps.guard.admitGroupDelete(groupId, known, () =>
+      countRemoteContacts(deps, remoteId),
+    );
+    if (!verdict.admitted) {
+      // Stays dirty: the sweep re-checks the hold, and an approval proceeds without a new event.
+      await patchGroupState(deps.pool, groupId, {
+        status: 'held',
+        dirty: true,
+        lastError: `deletegroup held by the mass-deletion guard (${verdict.count} contacts): approve with approve-deletes`,
+      });
+      return;
+    }
     await groupCall(deps.caller, 'deletegroup', () => deps.client.deletegroup(remoteId));
   } catch (err) {
     if (!(err instanceof GroupCallStop)) throw err;
@@ -126,5 +132,6 @@ async function deleteRemoteGroup(
     }
     throw new TransientSyncError('deletegroup failed; will retry');
   }
+  await deps.guard.groupDeleted(groupId);
   await forgetDeletedGroup(deps.pool, groupId, remoteId);
 }
