@@ -46,7 +46,7 @@ describe('admin HTTP server', () => {
     expect(await res.json()).toEqual({ status: 'ok' });
   });
 
-  it('reports ready when Postgres, Redis and the migrations are (the checks to the token holder)', async () => {
+  it('reports ready when Postgres, Redis, the migrations and the account are (the checks to the token holder)', async () => {
     const res = await fetch(`${base}/readyz`, { headers: auth });
     const body = (await res.json()) as { status: string; checks: Record<string, { ok: boolean }> };
     expect(res.status).toBe(200);
@@ -55,6 +55,7 @@ describe('admin HTTP server', () => {
       postgres: { ok: true },
       redis: { ok: true },
       migrations: { ok: true },
+      account: { ok: true },
     });
     const open = await fetch(`${base}/readyz`);
     expect(await open.json()).toEqual({ status: 'ready' });

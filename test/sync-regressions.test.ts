@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { statusReport } from '../src/operator/status-report.ts';
 import {
   compareWithEmulator,
   createHarness,
@@ -103,7 +104,7 @@ for (const strictDocs of [false, true]) {
     beforeAll(async () => {
       h = await createHarness({
         strictDocs,
-        env: { ACCOUNT_PROBE_MS: '500', AFILNET_BATCH_SIZE: '50' },
+        env: { ACCOUNT_PROBE_MS: '500', AFILNET_BATCH_SIZE: '50', ADMIN_TOKEN: 'test-admin-token' },
       });
       await seedGroup(h, 'pw', 10, strictDocs);
       await h.startDaemon();
@@ -126,10 +127,26 @@ for (const strictDocs of [false, true]) {
       // One refused batch, then a probe per 500 ms: nothing like a split of every batch.
       expect(during).toBeLessThan(30);
       expect(await failedMembers(h)).toBe(0);
+      // Readiness, status and a metric say why.
+      const admin = h.daemon?.adminUrl as string;
+      expect((await fetch(`${admin}/readyz`)).status).toBe(503);
+      const metrics = await (
+        await fetch(`${admin}/metrics`, { headers: { authorization: 'Bearer test-admin-token' } })
+      ).text();
+      expect(metrics).toMatch(/^afilnet_sync_account_paused 1$/m);
+      const report = await statusReport({
+        pool: h.db,
+        redis: h.daemon?.redis ?? null,
+        prefix: h.env.QUEUE_PREFIX as string,
+      });
+      expect(report.accountPause?.reason).toMatch(/INCORRECT_USER_PASSWORD/);
       await setFaults(h.emulator.url, { accountError: null } as never);
       await waitFor(() => drained(h), 30_000, 'sync after the password is fixed');
       expect(await compareWithEmulator(h)).toEqual([]);
       expect(await failedMembers(h)).toBe(0);
+      // Ready again once the probe has seen the account answer (a refusal answered just before
+      // the fix may pause it once more, for one probe interval).
+      await waitFor(async () => (await fetch(`${admin}/readyz`)).status === 200, 5_000, 'ready');
     });
   });
 

@@ -12,7 +12,7 @@ import { AdminAccess, assertAdminExposureAllowed } from './admin-access.ts';
 import { createAccessHook, pathOf } from './access-hook.ts';
 import { registerMonitoringRoutes } from './monitoring-routes.ts';
 import { approveGroupDeletes } from '../operator/approve-group-deletes.ts';
-import { readAllowedRate } from '../operator/allowed-rate.ts';
+import { readAccountPause, readAllowedRate } from '../operator/allowed-rate.ts';
 import { errorReport } from '../operator/error-report.ts';
 import { retryFailed } from '../operator/retry-failed.ts';
 import { statusReport } from '../operator/status-report.ts';
@@ -92,7 +92,11 @@ export async function startAdminServer(deps: AdminDeps, opts: AdminOptions): Pro
 
   const monitorPool = deps.monitorPool ?? deps.pool;
   registerMonitoringRoutes(app, {
-    readiness: createReadinessCheck({ pool: monitorPool, redis: deps.redis }),
+    readiness: createReadinessCheck({
+      pool: monitorPool,
+      redis: deps.redis,
+      accountPause: () => readAccountPause(deps.redis, deps.prefix),
+    }),
     isAdmin: (request) => access.matchesBearer(request.headers.authorization),
     metrics: createScrapeMetrics({
       pool: monitorPool,
@@ -101,6 +105,7 @@ export async function startAdminServer(deps: AdminDeps, opts: AdminOptions): Pro
       allowedRate: async () =>
         (await readAllowedRate(deps.redis, deps.prefix, deps.rateCeiling)).rate,
       allowedRateGauge: deps.metrics.allowedRate,
+      accountPaused: async () => (await readAccountPause(deps.redis, deps.prefix)) !== null,
       logger,
     }),
   });

@@ -19,7 +19,13 @@ export interface CheckResult {
 /** What /readyz knows: every check by name, whether all passed, and warnings that do not fail it. */
 export interface Readiness {
   ready: boolean;
-  checks: { postgres: CheckResult; redis: CheckResult; migrations: CheckResult };
+  checks: {
+    postgres: CheckResult;
+    redis: CheckResult;
+    migrations: CheckResult;
+    /** Afilnet accepts the account's calls (not paused after an account-wide refusal). */
+    account: CheckResult;
+  };
   /** E.g. a disabled capture trigger: the daemon runs, but some writes are not synced. */
   warnings: string[];
 }
@@ -33,6 +39,8 @@ export interface ReadinessDeps {
   /** How long an answer is reused: probes arriving together cost one check. */
   cacheMs?: number;
   migrationsDir?: string;
+  /** The account pause, if any (the daemon degrades while Afilnet refuses the account). */
+  accountPause?: () => Promise<{ reason: string } | null>;
 }
 
 async function run(check: () => Promise<void>): Promise<CheckResult> {
@@ -128,11 +136,23 @@ export function createReadinessCheck(deps: ReadinessDeps): () => Promise<Readine
     });
 
   const checkAll = async (): Promise<Readiness> => {
-    const [database, redis] = await Promise.all([checkDatabase(), checkRedis()]);
+    const [database, redis, account] = await Promise.all([
+      checkDatabase(),
+      checkRedis(),
+      run(async () => {
+        // Unreadable (Redis down) is the redis check's failure, not the account's.
+        const pause = await withTimeout(
+          deps.accountPause?.() ?? Promise.resolve(null),
+          ms,
+          'Redis',
+        ).catch(() => null);
+        if (pause) throw new Error(`account paused: ${pause.reason}`);
+      }),
+    ]);
     const { postgres, migrations, warnings } = database;
     return {
-      ready: postgres.ok && redis.ok && migrations.ok,
-      checks: { postgres, redis, migrations },
+      ready: postgres.ok && redis.ok && migrations.ok && account.ok,
+      checks: { postgres, redis, migrations, account },
       warnings,
     };
   };

@@ -16,6 +16,8 @@ export interface ScrapeMetricsDeps {
   allowedRate: () => Promise<number>;
   /** The daemon's own allowed-rate gauge, brought up to date at each scrape. */
   allowedRateGauge: Gauge;
+  /** Whether Afilnet refuses every call of the account now (the account pause), read at scrape time. */
+  accountPaused?: () => Promise<boolean>;
   logger: Logger;
 }
 
@@ -113,6 +115,10 @@ export function createScrapeMetrics(deps: ScrapeMetricsDeps): ScrapeMetrics {
     'Deletes held by the mass-deletion guard, awaiting approval',
     ['kind'] as const,
   );
+  const accountPaused = gauge(
+    'afilnet_sync_account_paused',
+    '1 while Afilnet refuses every call of the account (wrong password, no credit): sync is paused and probing',
+  );
   const scrapeErrors = new Counter({
     name: 'afilnet_sync_scrape_errors_total',
     help: 'Scrape-time reads that failed, by source',
@@ -172,6 +178,10 @@ export function createScrapeMetrics(deps: ScrapeMetricsDeps): ScrapeMetrics {
   async function readRate(): Promise<void> {
     try {
       deps.allowedRateGauge.set(await withTimeout(deps.allowedRate(), SCRAPE_TIMEOUT_MS, 'Redis'));
+      if (deps.accountPaused) {
+        const paused = await withTimeout(deps.accountPaused(), SCRAPE_TIMEOUT_MS, 'Redis');
+        accountPaused.set(paused ? 1 : 0);
+      }
     } catch (err) {
       // The gauge keeps the rate the last API call saw: still true for this process.
       scrapeErrors.inc({ source: 'redis' });
