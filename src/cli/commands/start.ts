@@ -4,7 +4,9 @@ import type { Command } from 'commander';
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
-    .description('Run the daemon: capture relay, sync workers, admin HTTP (configured by the environment)')
+    .description(
+      'Run the daemon: capture relay, sync workers, admin HTTP (configured by the environment)',
+    )
     .action(async () => {
       const { loadDaemonConfig } = await import('../../config/config.ts');
       const { startDaemon } = await import('../../daemon.ts');
