@@ -15,12 +15,14 @@ import { createLogger } from '../src/observability/logger.ts';
 import { testRedis } from './support/stores.ts';
 
 /**
- * A provider that reads each request, then drops the connection unanswered for the first
- * `drops` requests (the request may have been applied: ambiguous), and answers SUCCESS after.
+ * A provider that reads each request, then fails the next `drops` requests — dropping the
+ * connection unanswered, or answering HTTP 502 (either way it may have been applied: ambiguous)
+ * — and answers SUCCESS after.
  */
 function flakyProvider() {
   const seen: string[] = [];
   let drops = 0;
+  let how: 'drop' | 502 = 'drop';
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
@@ -29,7 +31,8 @@ function flakyProvider() {
       seen.push(method);
       if (drops > 0) {
         drops--;
-        req.socket.destroy();
+        if (how === 'drop') req.socket.destroy();
+        else res.writeHead(how).end('Bad Gateway');
         return;
       }
       res.setHeader('content-type', 'application/json');
@@ -40,7 +43,10 @@ function flakyProvider() {
   return {
     server,
     seen,
-    dropNext: (n: number) => (drops = n),
+    failNext: (n: number, way: 'drop' | 502 = 'drop') => {
+      drops = n;
+      how = way;
+    },
   };
 }
 
@@ -98,8 +104,12 @@ describe('ambiguous failures ("may have been applied") in ApiCaller', () => {
     ['deletecontact', () => client.deletecontact('7', '9')],
     ['getgroupcolumns', () => client.getgroupcolumns('7')],
   ];
-  it.each(idempotentCalls)('sends %s again after a dropped answer', async (method, fn) => {
-    provider.dropNext(1);
+  const ways = ['drop', 502] as const;
+  const idempotentCases = ways.flatMap((way) =>
+    idempotentCalls.map(([m, fn]) => [m, way, fn] as const),
+  );
+  it.each(idempotentCases)('sends %s again after a failure (%s)', async (method, way, fn) => {
+    provider.failNext(1, way);
     await caller.call(method, 'live', fn);
     expect(provider.seen).toEqual([method, method]);
   });
@@ -109,10 +119,16 @@ describe('ambiguous failures ("may have been applied") in ApiCaller', () => {
     ['addcontactlist', () => client.addcontactlist('7', [{ mobile: '34600000001' }])],
     ['deletegroup', () => client.deletegroup('7')],
   ];
-  it.each(creatingCalls)('gives %s back to the caller unchanged, sent once', async (method, fn) => {
-    provider.dropNext(1);
-    const failure = await caller.call(method, 'live', fn).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(AfilnetAmbiguousError);
-    expect(provider.seen).toEqual([method]);
-  });
+  const creatingCases = ways.flatMap((way) =>
+    creatingCalls.map(([m, fn]) => [m, way, fn] as const),
+  );
+  it.each(creatingCases)(
+    'gives %s back unchanged after a failure (%s), sent once',
+    async (method, way, fn) => {
+      provider.failNext(1, way);
+      const failure = await caller.call(method, 'live', fn).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(AfilnetAmbiguousError);
+      expect(provider.seen).toEqual([method]);
+    },
+  );
 });
