@@ -88,6 +88,27 @@ for (const strictDocs of [false, true]) {
       expect(await failedMembers(h)).toBe(0);
     });
 
+    it('hands a number over from a member whose number is emptied: its stale copy goes', async () => {
+      await h.db.query(
+        `UPDATE contacts SET mobile = CASE id WHEN 'hand-24' THEN NULL ELSE (SELECT mobile FROM contacts WHERE id = 'hand-24') END
+         WHERE id IN ('hand-23', 'hand-24')`,
+      );
+      await waitFor(() => drained(h), 30_000, 'hand-over synced');
+      const failed = await h.db.query<{ contact_id: string; last_error: string }>(
+        `SELECT contact_id, last_error FROM sync_member_state WHERE status = 'failed'`,
+      );
+      expect(failed.rows).toEqual([
+        {
+          contact_id: 'hand-24',
+          last_error: expect.stringMatching(/^MISSING_MAIN_FIELD/) as string,
+        },
+      ]);
+      // The emptied member is not remote (its old number now belongs to hand-23 alone).
+      await h.db.query(`DELETE FROM group_members WHERE contact_id = 'hand-24'`);
+      await waitFor(() => drained(h), 30_000, 'removal synced');
+      expect(await compareWithEmulator(h)).toEqual([]);
+    });
+
     it('swaps two members’ numbers in one transaction', async () => {
       await h.db.query(
         `UPDATE contacts c SET mobile = o.mobile FROM contacts o

@@ -36,6 +36,8 @@ export type DeleteCall = Base & {
   release: boolean;
   /** A stray copy of a member that owns another one now: the member's state is not touched. */
   stray?: boolean;
+  /** The member's input is bad: once its stale copy is gone, it is recorded failed with this. */
+  failAfter?: string;
 };
 export type Call = AddCall | ModifyCall | DeleteCall;
 
@@ -44,6 +46,8 @@ export type Lookup = Base & {
   remoteId: string | null;
   /** The member stays: its copy, if found, is deleted to free its main value. */
   release?: boolean;
+  /** The member's input is bad: its stale copy, if found, is deleted, then it is failed. */
+  failAfter?: string;
 };
 export type Claimant = Base & { op: Extract<MemberOp, { kind: 'add' | 'resolve' | 'modify' }> };
 
@@ -58,7 +62,14 @@ export type LedgerAction =
       method: string | null;
       result: string | null;
     }
-  | { do: 'failed'; mark: MarkRef; method: string | null; error: string }
+  | {
+      do: 'failed';
+      mark: MarkRef;
+      method: string | null;
+      error: string;
+      /** Its remote copy is gone too (a stale copy deleted). */
+      clearCopy?: boolean;
+    }
   /** Gone locally and remotely. */
   | { do: 'forget'; mark: MarkRef }
   /** Nothing to do: the mark is done. */
@@ -108,8 +119,25 @@ export function stepAfterPlan(
       }
       return write({ do: 'settled', mark });
     }
-    case 'invalid':
-      return write({ do: 'failed', mark, method: null, error: `${op.code}: ${op.reason}` });
+    case 'invalid': {
+      const error = `${op.code}: ${op.reason}`;
+      const stale = op.staleCopy;
+      if (stale?.remoteId) {
+        const call: DeleteCall = {
+          kind: 'delete',
+          mark,
+          bulk,
+          remoteId: stale.remoteId,
+          release: false,
+        };
+        return { kind: 'call', call: { ...call, failAfter: error } };
+      }
+      if (stale?.main) {
+        const need: LookupNeed = { kind: 'absent', main: stale.main };
+        return { kind: 'lookup', lookup: { mark, bulk, remoteId: null, need, failAfter: error } };
+      }
+      return write({ do: 'failed', mark, method: null, error });
+    }
     case 'delete':
       if (op.remoteId !== null) {
         return {
@@ -169,14 +197,19 @@ export function stepAfterAdmission(c: Claimant, admission: Admission, mainField:
 export function stepAfterSettle(l: Lookup, s: Settlement): Step {
   const { mark, bulk, need } = l;
   const release = l.release === true;
+  const failAfter = l.failAfter;
   if (s.kind === 'forget') {
+    if (failAfter !== undefined) {
+      return write({ do: 'failed', mark, method: null, error: failAfter, clearCopy: true });
+    }
     return write(
       release ? { do: 'not-remote', contactId: mark.contactId } : { do: 'forget', mark },
     );
   }
   if (s.kind === 'wait') return { kind: 'wait' };
   if (s.kind === 'delete') {
-    return { kind: 'call', call: { kind: 'delete', mark, bulk, remoteId: s.remoteId, release } };
+    const call: DeleteCall = { kind: 'delete', mark, bulk, remoteId: s.remoteId, release };
+    return { kind: 'call', call: failAfter === undefined ? call : { ...call, failAfter } };
   }
   if (need.kind !== 'present') return write({ do: 'settled', mark });
   if (s.kind === 'add')
@@ -235,6 +268,9 @@ export function actionAfterCall(call: Call, answer: CallResult, o: CallOutcome):
       return { do: 'synced', mark, remoteId, fields: call.fields, main: call.main, method, result };
     }
     case 'gone':
+      if (call.kind === 'delete' && call.failAfter !== undefined) {
+        return { do: 'failed', mark, method: null, error: call.failAfter, clearCopy: true };
+      }
       return call.kind === 'delete' && !call.release
         ? { do: 'forget', mark }
         : { do: 'not-remote', contactId: mark.contactId };

@@ -43,7 +43,18 @@ export type MemberOp =
       changed: FieldValues;
     }
   | { kind: 'delete'; contactId: string; remoteId: string | null; main: string | null }
-  | { kind: 'invalid'; contactId: string; code: InvalidCode; reason: string };
+  | {
+      kind: 'invalid';
+      contactId: string;
+      code: InvalidCode;
+      reason: string;
+      /**
+       * A member whose main value was emptied while its remote copy still carries the old one:
+       * that copy is deleted (through the guard), so the number reaches no one by mistake and
+       * another member can take it.
+       */
+      staleCopy?: { remoteId: string | null; main: string | null };
+    };
 
 export type InvalidCode = 'MISSING_MAIN_FIELD' | 'VALUE_TOO_LONG' | 'UNENCODABLE_VALUE';
 
@@ -100,7 +111,18 @@ export function planMemberSync(
   }
   const fields = projectFields(group, member.contact);
   const rejected = rejectProjection(group, fields, limits);
-  if (rejected) return { kind: 'invalid', contactId, ...rejected };
+  if (rejected) {
+    const previous = member.syncedFields?.[main] ?? member.mainValue ?? null;
+    if (rejected.code === 'MISSING_MAIN_FIELD' && (knownRemotely || member.uncertain)) {
+      return {
+        kind: 'invalid',
+        contactId,
+        ...rejected,
+        staleCopy: { remoteId: member.remoteId, main: previous },
+      };
+    }
+    return { kind: 'invalid', contactId, ...rejected };
+  }
   const mainValue = fields[main] as string;
   if (member.uncertain) {
     return {

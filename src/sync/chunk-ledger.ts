@@ -53,6 +53,7 @@ export class ChunkLedger {
         return;
       case 'failed':
         this.failures.push({ contactId: a.mark.contactId, method: a.method, error: a.error });
+        if (a.clearCopy === true) this.notRemote.push(a.mark.contactId);
         this.done.push(a.mark);
         return;
       case 'forget':

@@ -272,7 +272,7 @@ export async function checkRun(run: RunEnv, m: Model): Promise<string[]> {
     }
   }
   for (const d of m.deletedGroups) {
-    if (!d.remoteId) continue;
+    if (!d.remoteId || !d.linkSynced) continue;
     if (m.groups[d.id] && accounted.has(d.remoteId)) continue; // re-created and linked again
     accounted.add(d.remoteId);
     const rg = remoteById.get(d.remoteId);

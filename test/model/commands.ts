@@ -393,8 +393,17 @@ export async function execute(cmd: Cmd, m: Model, r: Real): Promise<void> {
       const rg = remoteId
         ? (await remoteState(run.emulatorUrl)).find((x) => String(x.idgroup) === remoteId)
         : undefined;
+      const known = await db.query<{ remote_id: string | null }>(
+        'SELECT remote_id FROM sync_group_state WHERE group_id = $1',
+        [cmd.g],
+      );
       await db.query('DELETE FROM groups WHERE id = $1', [cmd.g]);
-      m.deletedGroups.push({ id: cmd.g, remoteId, remoteContacts: rg?.contacts.length ?? 0 });
+      m.deletedGroups.push({
+        id: cmd.g,
+        remoteId,
+        remoteContacts: rg?.contacts.length ?? 0,
+        linkSynced: remoteId !== null && known.rows[0]?.remote_id === remoteId,
+      });
       delete m.groups[cmd.g];
       delete m.members[cmd.g];
       return;

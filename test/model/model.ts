@@ -40,6 +40,12 @@ export interface DeletedGroup {
   remoteId: string | null;
   /** Remote contacts that carried data when the row was deleted (members and foreign ones). */
   remoteContacts: number;
+  /**
+   * The daemon had taken the link up (sync_group_state names the remote group). A row linked and
+   * deleted before that leaves the remote group alone: the daemon never touched it, and deleting
+   * a group it never synced would destroy data it does not know.
+   */
+  linkSynced: boolean;
 }
 
 export interface Model {
