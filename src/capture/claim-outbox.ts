@@ -1,37 +1,23 @@
 import type pg from 'pg';
+import { markCapturedChanges } from '../state/dirty-marks.ts';
 
 /**
- * Moves up to `limit` captured changes from sync_outbox into dirty marks, in one transaction, and
- * returns the groups that now have work. Rows are claimed with SKIP LOCKED and deleted when read,
- * so a late-committing writer's rows are simply claimed on a later pass (nothing is skipped), and
- * several relays share the outbox without reading a row twice.
+ * Takes up to `limit` captured changes out of sync_outbox: claimed with SKIP LOCKED and deleted
+ * when read, so a late-committing writer's rows are simply claimed on a later pass (nothing is
+ * skipped), and several relays share the outbox without reading a row twice. What they name comes
+ * back as arrays, for the state module to turn into dirty marks in the same transaction.
  */
 export const CLAIM_OUTBOX_SQL = `
 WITH taken AS (
   DELETE FROM sync_outbox
   WHERE id IN (SELECT id FROM sync_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
   RETURNING kind, group_id, contact_id
-), members AS (
-  SELECT group_id, contact_id FROM taken WHERE kind = 'member'
-  UNION
-  SELECT gm.group_id, gm.contact_id
-  FROM (SELECT DISTINCT contact_id FROM taken WHERE kind = 'contact') t
-  JOIN group_members gm ON gm.contact_id = t.contact_id
-), marked AS (
-  INSERT INTO sync_dirty AS d (group_id, contact_id, seq)
-  SELECT group_id, contact_id, nextval('sync_dirty_seq') FROM members ORDER BY group_id, contact_id
-  ON CONFLICT (group_id, contact_id)
-  DO UPDATE SET seq = excluded.seq, bulk = false, marked_at = now()
-  RETURNING d.group_id
-), touched_groups AS (
-  INSERT INTO sync_group_state AS s (group_id, dirty, dirty_seq)
-  SELECT group_id, true, nextval('sync_dirty_seq')
-  FROM (SELECT DISTINCT group_id FROM taken WHERE kind = 'group') g ORDER BY group_id
-  ON CONFLICT (group_id) DO UPDATE SET dirty = true, dirty_seq = excluded.dirty_seq, updated_at = now()
-  RETURNING s.group_id
 )
 SELECT (SELECT count(*) FROM taken)::int AS claimed,
-       ARRAY(SELECT group_id FROM marked UNION SELECT group_id FROM touched_groups) AS groups`;
+       ARRAY(SELECT group_id FROM taken WHERE kind = 'member') AS member_groups,
+       ARRAY(SELECT contact_id FROM taken WHERE kind = 'member') AS member_contacts,
+       ARRAY(SELECT DISTINCT contact_id FROM taken WHERE kind = 'contact') AS contacts,
+       ARRAY(SELECT DISTINCT group_id FROM taken WHERE kind = 'group') AS groups`;
 
 export interface ClaimResult {
   claimed: number;
@@ -49,12 +35,24 @@ export async function claimOutbox(pool: pg.Pool, limit: number): Promise<ClaimRe
     let failure: Error | undefined;
     try {
       await client.query('BEGIN');
-      const res = await client.query<{ claimed: number; groups: string[] }>(CLAIM_OUTBOX_SQL, [
-        limit,
-      ]);
-      await client.query('COMMIT');
+      const res = await client.query<{
+        claimed: number;
+        member_groups: string[];
+        member_contacts: string[];
+        contacts: string[];
+        groups: string[];
+      }>(CLAIM_OUTBOX_SQL, [limit]);
       const row = res.rows[0];
-      return { claimed: row?.claimed ?? 0, groups: row?.groups ?? [] };
+      const groups =
+        row && row.claimed > 0
+          ? await markCapturedChanges(client, {
+              members: { groupIds: row.member_groups, contactIds: row.member_contacts },
+              contactIds: row.contacts,
+              groupIds: row.groups,
+            })
+          : [];
+      await client.query('COMMIT');
+      return { claimed: row?.claimed ?? 0, groups };
     } catch (err) {
       await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
         // The connection is unusable: discard it rather than hand it to the next claim.

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from '../observability/logger.ts';
+import { staleDirtyGroups } from '../state/dirty-marks.ts';
 import { claimOutbox } from './claim-outbox.ts';
 
 export const OUTBOX_CHANNEL = 'afilnet_sync_outbox';
@@ -68,13 +69,8 @@ export class OutboxRelay {
 
   /** Re-enqueues groups whose dirty marks are older than the sweep age. */
   async sweep(): Promise<void> {
-    const age = this.deps.sweepAfterMs ?? 30_000;
-    const res = await this.deps.pool.query<{ group_id: string }>(
-      `SELECT DISTINCT group_id FROM sync_dirty WHERE marked_at < now() - $1 * interval '1 millisecond'
-       UNION SELECT group_id FROM sync_group_state WHERE dirty AND updated_at < now() - $1 * interval '1 millisecond'`,
-      [age],
-    );
-    if (res.rows.length > 0) await this.deps.enqueueGroups(res.rows.map((r) => r.group_id));
+    const groups = await staleDirtyGroups(this.deps.pool, this.deps.sweepAfterMs ?? 30_000);
+    if (groups.length > 0) await this.deps.enqueueGroups(groups);
   }
 
   /** Wakes the loop if it sleeps; if it is mid-pass, makes it take one more pass. */

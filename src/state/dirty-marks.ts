@@ -168,3 +168,46 @@ export async function staleDirtyGroups(db: Queryable, ageMs: number): Promise<st
   );
   return res.rows.map((r) => r.group_id);
 }
+
+/** What a batch of captured changes names. */
+export interface CapturedChanges {
+  /** Memberships inserted or deleted (pairs, in two arrays of one length). */
+  members: { groupIds: string[]; contactIds: string[] };
+  /** Contacts whose values changed: every membership of theirs. */
+  contactIds: string[];
+  /** Group rows inserted, changed or deleted. */
+  groupIds: string[];
+}
+
+/**
+ * The relay's marks, in the caller's transaction: a live mark per member touched (made or re-made
+ * with a fresh seq), and the group flag with a fresh dirty_seq per group touched. Returns the
+ * groups that now have work.
+ */
+export async function markCapturedChanges(
+  db: Queryable,
+  changes: CapturedChanges,
+): Promise<string[]> {
+  const res = await db.query<{ groups: string[] }>(
+    `WITH members AS (
+       SELECT group_id, contact_id FROM unnest($1::text[], $2::text[]) AS m(group_id, contact_id)
+       UNION
+       SELECT gm.group_id, gm.contact_id FROM group_members gm WHERE gm.contact_id = ANY($3::text[])
+     ), marked AS (
+       INSERT INTO sync_dirty AS d (group_id, contact_id, seq)
+       SELECT group_id, contact_id, nextval('sync_dirty_seq') FROM members ORDER BY group_id, contact_id
+       ON CONFLICT (group_id, contact_id)
+       DO UPDATE SET seq = excluded.seq, bulk = false, marked_at = now()
+       RETURNING d.group_id
+     ), touched_groups AS (
+       INSERT INTO sync_group_state AS s (group_id, dirty, dirty_seq)
+       SELECT group_id, true, nextval('sync_dirty_seq')
+       FROM (SELECT DISTINCT unnest($4::text[]) AS group_id) g ORDER BY group_id
+       ON CONFLICT (group_id) DO UPDATE SET dirty = true, dirty_seq = excluded.dirty_seq, updated_at = now()
+       RETURNING s.group_id
+     )
+     SELECT ARRAY(SELECT group_id FROM marked UNION SELECT group_id FROM touched_groups) AS groups`,
+    [changes.members.groupIds, changes.members.contactIds, changes.contactIds, changes.groupIds],
+  );
+  return res.rows[0]?.groups ?? [];
+}
