@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { correctState } from '../src/resync/correct-state.ts';
+import { correctState } from '../src/state/resync-corrections.ts';
 import {
   bindDiff,
   diffStatements,

@@ -1,3 +1,4 @@
+import { clearResyncRequest } from '../state/group-state.ts';
 import { AfilnetApiError, AfilnetError } from '../afilnet/index.ts';
 import { TransientSyncError } from '../gateway/api-caller.ts';
 import type { ReconciledGroup } from '../sync/reconcile-group.ts';
@@ -69,10 +70,7 @@ async function abandonGroup(
   error: string,
 ): Promise<void> {
   deps.logger.warn({ runId, groupId, error }, 'resync of the group failed');
-  await deps.pool.query(
-    'UPDATE sync_group_state SET resync_run_id = NULL WHERE group_id = $1 AND resync_run_id = $2',
-    [groupId, runId],
-  );
+  await clearResyncRequest(deps.pool, groupId, runId);
   await patchGroupProgress(deps.pool, runId, groupId, { phase: 'failed', error });
   await appendRunError(deps.pool, runId, `group ${groupId}: ${error}`);
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { clearResyncRequest } from '../state/group-state.ts';
 import type { AfilnetClient } from '../afilnet/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import { mainFieldOf, type GroupShape } from '../planner/project-fields.ts';
@@ -6,7 +7,7 @@ import type { ApiCaller } from '../gateway/api-caller.ts';
 import type { RemoteContact } from '../afilnet/index.ts';
 import { patchGroupState } from '../state/group-state.ts';
 import { recordHold } from '../sync/guard-holds.ts';
-import { correctState } from './correct-state.ts';
+import { correctState } from '../state/resync-corrections.ts';
 import { bindDiff, diffStatements, INSERT_ITEMS_SQL, NAME_DELETE_ROWS_SQL } from './diff-sql.ts';
 import { countItems, patchGroupProgress, setGroupCounts } from './resync-store.ts';
 import type { GroupProgress, KindCounts } from './resync-types.ts';
@@ -142,10 +143,7 @@ export async function planGroup(
     if (apply) {
       // The request flag is cleared in the transaction that applies it: a crash before the
       // commit leaves it set, and the group's next run plans again from a fresh read.
-      await conn.query(
-        'UPDATE sync_group_state SET resync_run_id = NULL WHERE group_id = $1 AND resync_run_id = $2',
-        [groupId, runId],
-      );
+      await clearResyncRequest(conn, groupId, runId);
       await conn.query(
         `UPDATE sync_resync_runs SET status = 'applying' WHERE id = $1 AND status = 'planning'`,
         [runId],

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { clearResyncRequest } from '../state/group-state.ts';
 import { patchGroupProgress, readRun } from './resync-store.ts';
 import type { AppliedCounts, GroupProgress, ResyncKind, ResyncRun } from './resync-types.ts';
 
@@ -73,10 +74,7 @@ export async function checkResyncProgress(pool: pg.Pool, runId: string): Promise
     const after = nextProgress(runId, before, f);
     if (JSON.stringify(after) === JSON.stringify(before)) continue;
     if (after.phase === 'failed' && f.pending === runId) {
-      await pool.query(
-        'UPDATE sync_group_state SET resync_run_id = NULL WHERE group_id = $1 AND resync_run_id = $2',
-        [f.group_id, runId],
-      );
+      await clearResyncRequest(pool, f.group_id, runId);
     }
     await patchGroupProgress(pool, runId, f.group_id, after);
     run.progress[f.group_id] = after;

@@ -1,3 +1,4 @@
+import { requestResync } from '../state/group-state.ts';
 import type pg from 'pg';
 import type { GroupQueue } from '../sync/group-queue.ts';
 import { GroupBusyError, lockGroup } from './group-lock.ts';
@@ -76,14 +77,9 @@ export async function startResync(
     await client.query('BEGIN');
     runId = await createRun(client, { startedBy: request.startedBy, dryRun: false, groupIds });
     // dirty = true as well: if the job is lost, the relay's sweep queues the group again.
-    const flagged = await client.query<{ group_id: string }>(
-      `UPDATE sync_group_state
-       SET resync_run_id = $1, dirty = true, dirty_seq = nextval('sync_dirty_seq'), updated_at = now()
-       WHERE group_id = ANY($2::text[]) AND resync_run_id IS NULL RETURNING group_id`,
-      [runId, groupIds],
-    );
-    if ((flagged.rowCount ?? 0) !== groupIds.length) {
-      const took = new Set(flagged.rows.map((r) => r.group_id));
+    const flagged = await requestResync(client, runId, groupIds);
+    if (flagged.length !== groupIds.length) {
+      const took = new Set(flagged);
       const lost = groupIds.filter((g) => !took.has(g));
       throw new ResyncRequestError(`a resync was requested meanwhile for: ${lost.join(', ')}`);
     }

@@ -192,3 +192,34 @@ export async function markGroupsDirty(
   );
   return res.rows.map((r) => r.group_id);
 }
+
+/**
+ * Asks the groups' workers to apply a resync run: the request flag, plus `dirty` with a fresh
+ * dirty_seq so the relay's sweep queues the group again if the job is lost. Only groups with no
+ * request pending take it; returns those that did.
+ */
+export async function requestResync(
+  db: Queryable,
+  runId: string,
+  groupIds: readonly string[],
+): Promise<string[]> {
+  const res = await db.query<{ group_id: string }>(
+    `UPDATE sync_group_state
+     SET resync_run_id = $1, dirty = true, dirty_seq = nextval('sync_dirty_seq'), updated_at = now()
+     WHERE group_id = ANY($2::text[]) AND resync_run_id IS NULL RETURNING group_id`,
+    [runId, groupIds],
+  );
+  return res.rows.map((r) => r.group_id);
+}
+
+/** Clears a group's resync request, if it is still this run's (applied, failed or abandoned). */
+export async function clearResyncRequest(
+  db: Queryable,
+  groupId: string,
+  runId: string,
+): Promise<void> {
+  await db.query(
+    'UPDATE sync_group_state SET resync_run_id = NULL WHERE group_id = $1 AND resync_run_id = $2',
+    [groupId, runId],
+  );
+}
