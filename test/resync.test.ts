@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AfilnetClient } from '../src/afilnet/index.ts';
 import { Redis } from 'ioredis';
 import { createLogger } from '../src/observability/logger.ts';
-import { lockGroup } from '../src/resync/group-lock.ts';
+import { lockGroup } from '../src/resync/resync-lock.ts';
 import {
   checkResyncProgress,
   startResync,

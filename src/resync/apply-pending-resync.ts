@@ -2,7 +2,7 @@ import { clearResyncRequest } from '../state/group-state.ts';
 import { AfilnetApiError, AfilnetError } from '../afilnet/index.ts';
 import { TransientSyncError } from '../gateway/api-caller.ts';
 import type { ReconciledGroup } from '../sync/reconcile-group.ts';
-import { GroupBusyError, lockGroup } from './group-lock.ts';
+import { GroupBusyError, lockGroup } from './resync-lock.ts';
 import { planGroup, ResyncRefusedError, type PlanDeps } from './plan-group.ts';
 import { appendRunError, patchGroupProgress } from './resync-store.ts';
 

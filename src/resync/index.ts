@@ -3,7 +3,7 @@
  * difference inside the group's own worker run. Everything outside src/resync imports from here.
  */
 export { applyPendingResync } from './apply-pending-resync.ts';
-export { GroupBusyError } from './group-lock.ts';
+export { GroupBusyError } from './resync-lock.ts';
 export type { PlanDeps } from './plan-group.ts';
 export { checkResyncProgress } from './resync-progress.ts';
 export { exampleItems, readRun } from './resync-store.ts';

@@ -105,6 +105,10 @@ export async function planGroup(
   await conn.query('BEGIN');
   try {
     await conn.query(`SELECT set_config('work_mem', $1, true)`, [DIFF_WORK_MEM]);
+    // The staging COPY and the diff last as long as the group is big: the pool's statement and
+    // idle-in-transaction timeouts (meant for the sync's short queries) would cut them.
+    await conn.query(`SELECT set_config('statement_timeout', '0', true)`);
+    await conn.query(`SELECT set_config('idle_in_transaction_session_timeout', '0', true)`);
     let values = new Map<string, number>();
     const read = await deps.caller.call('getcontacts', 'bulk', () => {
       values = new Map(deleteColumns.map((f) => [f, 0]));

@@ -1,7 +1,7 @@
 import { requestResync } from '../state/group-state.ts';
 import type pg from 'pg';
 import type { GroupQueue } from '../sync/group-queue.ts';
-import { GroupBusyError, lockGroup } from './group-lock.ts';
+import { GroupBusyError, lockGroup } from './resync-lock.ts';
 import { planGroup, type PlanDeps } from './plan-group.ts';
 import {
   appendRunError,

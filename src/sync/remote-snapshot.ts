@@ -132,6 +132,10 @@ export class RemoteSnapshot {
       };
       try {
         await db.query('DELETE FROM sync_remote_snapshot WHERE group_id = $1', [this.groupId]);
+        // The COPY lasts as long as the download (minutes for a million contacts): the pool's
+        // statement_timeout, meant for queries, must not cut it. Reset before the connection
+        // goes back.
+        await db.query('SET statement_timeout = 0');
         const copy = db.query(
           copyFrom('COPY sync_remote_snapshot (group_id, idcontact, main, fields) FROM STDIN'),
         );
@@ -142,7 +146,10 @@ export class RemoteSnapshot {
         );
         await pipeline(Readable.from(lines), copy);
       } finally {
-        db.release();
+        await db.query('RESET statement_timeout').then(
+          () => db.release(),
+          (err: Error) => db.release(err),
+        );
       }
     });
     this.read = true;
