@@ -18,7 +18,7 @@ import pg from 'pg';
 import { AfilnetClient } from '../src/afilnet/index.ts';
 import { startEmulator } from '../src/emulator/index.ts';
 import { createLogger } from '../src/observability/logger.ts';
-import { lockGroup } from '../src/resync/group-lock.ts';
+import { lockGroup } from '../src/resync/resync-lock.ts';
 import { planGroup } from '../src/resync/plan-group.ts';
 import { createRun } from '../src/resync/resync-store.ts';
 import type { KindCounts } from '../src/resync/resync-types.ts';
