@@ -217,8 +217,8 @@ describe('creategroup answered HTTP 5xx after it was applied (F7)', () => {
   afterAll(async () => h?.close());
   afterEach(async () => setFaults(h.emulator.url, { appliedThenErrorRate: 0 }));
 
-  it('sends it once, stops with the possible orphan recorded, and never makes a second group', async () => {
-    await setFaults(h.emulator.url, { appliedThenErrorRate: 1 });
+  it('sends it at most twice, records the possible orphan, then stops for an operator', async () => {
+    await setFaults(h.emulator.url, { appliedThenErrorRate: 1 } as never);
     await h.db.query(
       `INSERT INTO groups (id, name, type, fields) VALUES ('cg', 'Orphan test', 'mobile', '{mobile}')`,
     );
@@ -229,17 +229,49 @@ describe('creategroup answered HTTP 5xx after it was applied (F7)', () => {
             `SELECT 1 FROM sync_group_state WHERE group_id = 'cg' AND status = 'failed'`,
           )
         ).rowCount === 1,
-      20_000,
+      30_000,
       'the group to stop',
     );
     await new Promise((r) => setTimeout(r, 3_000));
     const groups = (await emulatorState(h.emulator.url)).filter((g) => g.name === 'Orphan test');
-    expect(groups).toHaveLength(1);
+    expect(groups).toHaveLength(2);
     const state = await h.db.query<{ orphan_note: string; last_error: string }>(
       `SELECT orphan_note, last_error FROM sync_group_state WHERE group_id = 'cg'`,
     );
-    expect(state.rows[0]?.orphan_note).toMatch(/may have created a remote group "Orphan test"/);
+    expect(state.rows[0]?.orphan_note).toMatch(/may have made a remote group "Orphan test"/);
     expect(state.rows[0]?.last_error).toMatch(/set groups\.afilnet_id/);
+  });
+
+  it('heals by itself when the second try answers, leaving one possible orphan reported', async () => {
+    await setFaults(h.emulator.url, { appliedThenErrorRate: 0 } as never);
+    await fetch(`${h.emulator.url}/__emulator/reset`, { method: 'POST' });
+    // One applied-then-5xx answer, then normal answers: the first group is the orphan.
+    await setFaults(h.emulator.url, { appliedThenErrorRate: 1 } as never);
+    await h.db.query(
+      `INSERT INTO groups (id, name, type, fields) VALUES ('cg2', 'Heals', 'mobile', '{mobile}')`,
+    );
+    await waitFor(
+      async () =>
+        (
+          await h.db.query(
+            `SELECT 1 FROM sync_group_state WHERE group_id = 'cg2' AND orphan_note IS NOT NULL`,
+          )
+        ).rowCount === 1,
+      20_000,
+      'the first unknown outcome',
+    );
+    await setFaults(h.emulator.url, { appliedThenErrorRate: 0 } as never);
+    await waitFor(
+      async () =>
+        (await h.db.query(`SELECT 1 FROM groups WHERE id = 'cg2' AND afilnet_id IS NOT NULL`))
+          .rowCount === 1,
+      30_000,
+      'the group to be created',
+    );
+    const named = (await emulatorState(h.emulator.url)).filter((g) => g.name === 'Heals');
+    expect(named).toHaveLength(2);
+    const report = await statusReport({ pool: h.db });
+    expect(report.groups.find((g) => g.id === 'cg2')?.orphanNote).toMatch(/"Heals"/);
   });
 });
 

@@ -162,11 +162,11 @@ export async function reconcileGroup(
 
 /**
  * creategroup, written ahead. Afilnet has no method that lists groups, so a create whose outcome
- * is unknown (a lost answer, HTTP 5xx, a crash mid-call) cannot be settled by a look-up, and a
- * blind retry could leave one orphan group per try. So it is never retried by itself: the group
- * stops with the possible orphan recorded (shown by `status`) until an operator links the remote
- * group (groups.afilnet_id) or asks for a new one (`retry --group`): at most one orphan per
- * unknown outcome.
+ * is unknown (a lost answer, HTTP 5xx, a crash mid-call) cannot be settled by a look-up. It is
+ * sent once more, and the group it may have made is recorded as a possible orphan (shown by
+ * `status`); a second unknown outcome stops for an operator (link the group, or `retry --group`).
+ * So an unknown outcome leaves at most one orphan, and the common case (a 5xx that applied
+ * nothing) heals by itself.
  */
 async function createGroup(
   deps: MemberSyncDeps,
@@ -178,17 +178,26 @@ async function createGroup(
   const name = group.name ?? groupId;
   const patch = (p: Parameters<typeof patchGroupState>[2]) =>
     patchGroupState(deps.pool, groupId, p);
-  const stopForOperator = async (sentAt: Date): Promise<null> => {
+  // An operator's retry of a stopped create earns one more try.
+  const orphanNote = group.state?.status === 'failed' ? null : (group.state?.orphanNote ?? null);
+  const earlier = group.state?.orphanNote ?? null;
+  const unknownOutcome = async (sentAt: Date): Promise<null> => {
+    const note = `a creategroup sent at ${sentAt.toISOString()} may have made a remote group "${name}" that is not linked`;
+    const notes = earlier ? `${earlier}; ${note}` : note;
+    if (orphanNote === null) {
+      await patch({ createSentAt: null, orphanNote: notes, status: 'ok', lastError: null });
+      throw new TransientSyncError('creategroup outcome unknown; it is sent once more');
+    }
     await patch({
       createSentAt: null,
-      orphanNote: `a creategroup sent at ${sentAt.toISOString()} may have created a remote group "${name}" that is not linked`,
+      orphanNote: notes,
       status: 'failed',
-      lastError: `creategroup's outcome is unknown (the answer was lost); it is not sent again by itself, so no second group is made: find "${name}" in Afilnet and set groups.afilnet_id to its idgroup, or run retry --group to create a new one`,
+      lastError: `creategroup's outcome is unknown twice; it is not sent again by itself: find "${name}" in Afilnet and set groups.afilnet_id to its idgroup, or run retry --group to create a new one`,
     });
     return null;
   };
   // Sent before, and its answer never recorded (the process died mid-call).
-  if (group.state?.createSentAt) return stopForOperator(group.state.createSentAt);
+  if (group.state?.createSentAt) return unknownOutcome(group.state.createSentAt);
   const sentAt = new Date();
   await patch({ createSentAt: sentAt });
   let created: { idgroup: string | null };
@@ -199,7 +208,7 @@ async function createGroup(
   } catch (err) {
     const result = callResultOf(err);
     const outcome = result && groupCallOutcome('creategroup', result);
-    if (outcome?.kind === 'maybe-created') return stopForOperator(sentAt);
+    if (outcome?.kind === 'maybe-created') return unknownOutcome(sentAt);
     await patch({ createSentAt: null });
     if (outcome === null || outcome.kind === 'done') throw err;
     throw new GroupCallStop('creategroup', outcome);

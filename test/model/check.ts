@@ -30,6 +30,18 @@ async function pending(run: RunEnv): Promise<{ outbox: number; dirty: number; gr
   return res.rows[0] ?? { outbox: 0, dirty: 0, groups: 0 };
 }
 
+/**
+ * Plays the operator for the one case the daemon hands to a person: a creategroup whose outcome
+ * stayed unknown twice (no Afilnet method lists groups). The operator asks for a new group.
+ */
+async function retryStoppedCreates(run: RunEnv): Promise<void> {
+  const stopped = await run.pool.query<{ group_id: string }>(
+    `SELECT group_id FROM sync_group_state
+     WHERE status = 'failed' AND last_error LIKE 'creategroup''s outcome is unknown%'`,
+  );
+  for (const r of stopped.rows) await run.cli(['retry', '--group', r.group_id], 30_000);
+}
+
 async function waitSettled(run: RunEnv, m: Model, timeoutMs: number): Promise<string | null> {
   const deadline = Date.now() + timeoutMs;
   let calm = 0;
@@ -38,6 +50,7 @@ async function waitSettled(run: RunEnv, m: Model, timeoutMs: number): Promise<st
     run.ensureRunning(m.passwordWrong);
     if (run.crashes.length > 3)
       return `the daemon keeps exiting: ${run.crashes.at(-1)?.slice(-800)}`;
+    await retryStoppedCreates(run);
     last = await pending(run);
     calm = last.outbox + last.dirty + last.groups === 0 ? calm + 1 : 0;
     if (calm >= 3) return null;
