@@ -18,6 +18,7 @@ import { RateBudget } from './gateway/rate-budget.ts';
 import { applyPendingResync } from './resync/index.ts';
 import { staleDirtyGroups } from './state/dirty-marks.ts';
 import { AccountPause } from './sync/account-pause.ts';
+import { logStartChecks } from './operator/check-setup.ts';
 
 export interface RunningDaemon {
   metrics: Metrics;
@@ -67,6 +68,7 @@ export async function startDaemon(
   for (const problem of await captureTriggerProblems(pool)) {
     logger.warn({ problem }, 'change capture is incomplete: some writes will not be synced');
   }
+  await logStartChecks(config, logger);
   const guard = new DeleteGuard(pool, {
     percent: config.DELETE_GUARD_PERCENT,
     groupMin: config.DELETE_GUARD_MIN,

@@ -8,6 +8,7 @@ import { registerRetryCommand } from './retry.ts';
 import { registerApproveDeletesCommand } from './approve-deletes.ts';
 import { registerImportCommand } from './import.ts';
 import { registerResyncCommand } from './resync.ts';
+import { registerCheckCommand } from './check.ts';
 
 /** Every subcommand, registered on the root program. One line per command module. */
 export function registerCommands(program: Command): void {
@@ -20,4 +21,5 @@ export function registerCommands(program: Command): void {
   registerApproveDeletesCommand(program);
   registerImportCommand(program);
   registerResyncCommand(program);
+  registerCheckCommand(program);
 }
