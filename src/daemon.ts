@@ -4,6 +4,7 @@ import { assertAdminExposureAllowed } from './admin/admin-access.ts';
 import { startAdminServer, type RunningAdmin } from './admin/admin-server.ts';
 import { captureTriggerProblems } from './capture/capture-triggers.ts';
 import { OutboxRelay } from './capture/outbox-relay.ts';
+import { SegmentRefresher } from './capture/segment-refresher.ts';
 import type { DaemonConfig } from './config/config.ts';
 import { openServices } from './composition/open-services.ts';
 import { createPool } from './db/create-pool.ts';
@@ -114,6 +115,14 @@ export async function startDaemon(
       accountPause,
     },
   );
+  const segments = new SegmentRefresher({
+    pool,
+    logger,
+    refreshMs: config.SEGMENT_REFRESH_MS,
+    timeoutMs: config.SEGMENT_TIMEOUT_MS,
+    pollMs: config.RELAY_POLL_MS,
+  });
+  segments.start();
   const relay = new OutboxRelay({
     pool,
     databaseUrl: config.DATABASE_URL,
@@ -123,6 +132,7 @@ export async function startDaemon(
     batchSize: config.RELAY_BATCH,
     sweepAfterMs: config.SWEEP_AFTER_MS,
     onClaimed: (n) => metrics.relayed.inc(n),
+    onSegmentEdits: (ids) => segments.request(ids),
   });
   relay.start();
   const retention = startRetention(
@@ -138,6 +148,7 @@ export async function startDaemon(
   const stopPipeline = async () => {
     await accountPause.stop();
     await retention.stop();
+    await segments.stop();
     await relay.stop();
     const closing = worker.close();
     const timedOut = await Promise.race([

@@ -2,7 +2,8 @@ import type pg from 'pg';
 
 /**
  * The triggers change capture depends on (see the init and capture_always migrations): the
- * statement-level capture triggers, the NOTIFY that wakes the relays, and the TRUNCATE refusal.
+ * statement-level capture triggers, the NOTIFY that wakes the relays, the TRUNCATE refusal, and
+ * the segments migration's validation, capture and member-write refusal.
  */
 export const CAPTURE_TRIGGERS = [
   ['groups', 'groups_capture_insert'],
@@ -10,14 +11,21 @@ export const CAPTURE_TRIGGERS = [
   ['groups', 'groups_capture_delete'],
   ['groups', 'groups_notify'],
   ['groups', 'groups_no_truncate'],
+  ['groups', 'groups_validate_segment'],
+  ['groups', 'groups_capture_segment_insert'],
+  ['groups', 'groups_capture_segment_update'],
   ['contacts', 'contacts_capture_update'],
   ['contacts', 'contacts_notify'],
   ['contacts', 'contacts_no_truncate'],
+  ['contacts', 'contacts_capture_insert'],
   ['group_members', 'group_members_capture_insert'],
   ['group_members', 'group_members_capture_update'],
   ['group_members', 'group_members_capture_delete'],
   ['group_members', 'group_members_notify'],
   ['group_members', 'group_members_no_truncate'],
+  ['group_members', 'group_members_segment_insert'],
+  ['group_members', 'group_members_segment_update'],
+  ['group_members', 'group_members_segment_delete'],
 ] as const;
 
 // pg_trigger.tgenabled: O fires in origin (and local) sessions only, so not under

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { markCapturedChanges } from '../state/dirty-marks.ts';
+import { applySegmentsToContacts } from '../state/segment-membership.ts';
 
 /**
  * Takes up to `limit` captured changes out of sync_outbox: claimed with SKIP LOCKED and deleted
@@ -17,11 +18,19 @@ SELECT (SELECT count(*) FROM taken)::int AS claimed,
        ARRAY(SELECT group_id FROM taken WHERE kind = 'member') AS member_groups,
        ARRAY(SELECT contact_id FROM taken WHERE kind = 'member') AS member_contacts,
        ARRAY(SELECT DISTINCT contact_id FROM taken WHERE kind = 'contact') AS contacts,
-       ARRAY(SELECT DISTINCT group_id FROM taken WHERE kind = 'group') AS groups`;
+       ARRAY(SELECT DISTINCT group_id FROM taken WHERE kind = 'group') AS groups,
+       ARRAY(SELECT DISTINCT group_id FROM taken WHERE kind = 'segment') AS segments`;
 
 export interface ClaimResult {
   claimed: number;
   groups: string[];
+  /** Groups whose segment was set or edited: to be evaluated whole (outside the claim). */
+  segmentGroups: string[];
+  /**
+   * Memberships the segments' re-evaluation added or removed. Their capture rows were written
+   * in this transaction, so the caller claims again at once rather than waiting for a NOTIFY.
+   */
+  segmentChanges: number;
 }
 
 /** Runs one claim in its own transaction, retrying once on a deadlock with a concurrent relay. */
@@ -41,8 +50,13 @@ export async function claimOutbox(pool: pg.Pool, limit: number): Promise<ClaimRe
         member_contacts: string[];
         contacts: string[];
         groups: string[];
+        segments: string[];
       }>(CLAIM_OUTBOX_SQL, [limit]);
       const row = res.rows[0];
+      // Changed contacts are re-evaluated against every segment in the claim's own transaction:
+      // a contact entering a segment reaches Afilnet in the same relay round as its update.
+      const segmentChanges =
+        row && row.contacts.length > 0 ? await applySegmentsToContacts(client, row.contacts) : 0;
       const groups =
         row && row.claimed > 0
           ? await markCapturedChanges(client, {
@@ -52,7 +66,12 @@ export async function claimOutbox(pool: pg.Pool, limit: number): Promise<ClaimRe
             })
           : [];
       await client.query('COMMIT');
-      return { claimed: row?.claimed ?? 0, groups };
+      return {
+        claimed: row?.claimed ?? 0,
+        groups,
+        segmentGroups: row?.segments ?? [],
+        segmentChanges,
+      };
     } catch (err) {
       await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
         // The connection is unusable: discard it rather than hand it to the next claim.

@@ -17,6 +17,8 @@ export interface OutboxRelayDeps {
   /** Dirty marks older than this are re-enqueued (a job lost with Redis, a crash after commit). */
   sweepAfterMs?: number;
   onClaimed?: (count: number) => void;
+  /** Groups whose segment was set or edited (the segment refresher evaluates them whole). */
+  onSegmentEdits?: (groupIds: string[]) => void;
 }
 
 /**
@@ -59,11 +61,16 @@ export class OutboxRelay {
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const { claimed, groups } = await claimOutbox(this.deps.pool, this.deps.batchSize);
+      const { claimed, groups, segmentGroups, segmentChanges } = await claimOutbox(
+        this.deps.pool,
+        this.deps.batchSize,
+      );
       if (groups.length > 0) await this.deps.enqueueGroups(groups);
+      if (segmentGroups.length > 0) this.deps.onSegmentEdits?.(segmentGroups);
       total += claimed;
       if (claimed > 0) this.deps.onClaimed?.(claimed);
-      if (claimed < this.deps.batchSize) return total;
+      // Segment membership changes left capture rows of their own: claim them now.
+      if (claimed < this.deps.batchSize && segmentChanges === 0) return total;
     }
   }
 

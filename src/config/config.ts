@@ -53,6 +53,10 @@ const syncSchema = z.object({
   ACCOUNT_PROBE_MS: positiveInt(30_000),
   RELAY_POLL_MS: positiveInt(1_000),
   RELAY_BATCH: positiveInt(5_000),
+  /** How often a segment whose result can change by itself (now(), other tables) is re-evaluated. */
+  SEGMENT_REFRESH_MS: positiveInt(300_000),
+  /** The statement timeout of one whole evaluation of a segment. */
+  SEGMENT_TIMEOUT_MS: positiveInt(60_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt(30_000),
   ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   ADMIN_HOST: z.string().default('127.0.0.1'),

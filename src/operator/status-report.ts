@@ -28,6 +28,22 @@ export interface GroupStatus {
   lastSyncAt: string | null;
   /** A creategroup of unknown outcome may have left this unlinked remote group behind. */
   orphanNote: string | null;
+  /** Null unless the group is defined by a segment (`groups.segment`). */
+  segment: SegmentStatus | null;
+}
+
+/** A segment group's last whole evaluation, and its last failure (a run-time error, a timeout). */
+export interface SegmentStatus {
+  expression: string;
+  /** Contacts it matches now (its members: incremental evaluations keep them current). */
+  size: number;
+  /** Contacts it matched at its last whole evaluation. */
+  sizeAtEvaluation: number;
+  lastEvaluatedAt: string | null;
+  durationMs: number | null;
+  timeDependent: boolean;
+  error: string | null;
+  errorAt: string | null;
 }
 
 export interface StatusReport {
@@ -75,6 +91,13 @@ interface GroupRow {
   last_error: string | null;
   last_sync_at: Date | null;
   orphan_note: string | null;
+  segment: string | null;
+  seg_size: number | null;
+  seg_evaluated_at: Date | null;
+  seg_duration_ms: number | null;
+  seg_time_dependent: boolean | null;
+  seg_error: string | null;
+  seg_error_at: Date | null;
 }
 
 /**
@@ -99,7 +122,10 @@ SELECT ids.id, g.name, g.id IS NOT NULL AS exists, COALESCE(g.afilnet_id, s.remo
        COALESCE(m.n, 0) AS members, COALESCE(st.synced, 0) AS synced, COALESCE(d.n, 0) AS pending,
        COALESCE(st.failed, 0) AS failed, COALESCE(h.n, 0) AS held,
        COALESCE(h.list, '[]'::jsonb) AS hold_list,
-       s.status, s.last_error, s.last_sync_at, s.orphan_note
+       s.status, s.last_error, s.last_sync_at, s.orphan_note,
+       g.segment, seg.size AS seg_size, seg.evaluated_at AS seg_evaluated_at,
+       seg.duration_ms AS seg_duration_ms, seg.time_dependent AS seg_time_dependent,
+       seg.error AS seg_error, seg.error_at AS seg_error_at
 FROM ids
 LEFT JOIN groups g ON g.id = ids.id
 LEFT JOIN sync_group_state s ON s.group_id = ids.id
@@ -107,6 +133,7 @@ LEFT JOIN members m ON m.group_id = ids.id
 LEFT JOIN states st ON st.group_id = ids.id
 LEFT JOIN dirty d ON d.group_id = ids.id
 LEFT JOIN holds h ON h.group_id = ids.id
+LEFT JOIN sync_segment_state seg ON seg.group_id = ids.id
 ORDER BY ids.id`;
 
 // Ages are computed by Postgres so the CLI's clock does not matter.
@@ -154,6 +181,19 @@ export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
       lastError: r.last_error,
       lastSyncAt: r.last_sync_at?.toISOString() ?? null,
       orphanNote: r.orphan_note,
+      segment:
+        r.segment === null
+          ? null
+          : {
+              expression: r.segment,
+              size: r.members,
+              sizeAtEvaluation: r.seg_size ?? 0,
+              lastEvaluatedAt: r.seg_evaluated_at?.toISOString() ?? null,
+              durationMs: r.seg_duration_ms,
+              timeDependent: r.seg_time_dependent ?? false,
+              error: r.seg_error,
+              errorAt: r.seg_error_at?.toISOString() ?? null,
+            },
     })),
     queue,
     lag: {
