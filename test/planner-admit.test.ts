@@ -353,3 +353,34 @@ describe('admitMainValues across chunks', () => {
     expect([...out]).toEqual([['a', { kind: 'wait', holder: 'b' }]]);
   });
 });
+
+describe('admitMainValues when two members claim one value and neither is confirmed', () => {
+  const contested = (holder: string) =>
+    ({ holder, departing: false, holderTakesMine: false, contested: true }) as const;
+
+  it('lets the smaller id go and fails the larger, in one chunk', () => {
+    const out = admitMainValues(
+      [
+        { contactId: 'c3', main: '603' },
+        { contactId: 'c2', main: '603' },
+      ],
+      new Map([
+        ['c2', contested('c3')],
+        ['c3', contested('c2')],
+      ]),
+    );
+    expect([...out]).toEqual([
+      ['c3', { kind: 'duplicate', holder: 'c2' }],
+      ['c2', { kind: 'go' }],
+    ]);
+  });
+
+  it('decides the same way when each is read in a chunk of its own', () => {
+    expect([
+      ...admitMainValues([{ contactId: 'c2', main: '603' }], new Map([['c2', contested('c3')]])),
+    ]).toEqual([['c2', { kind: 'go' }]]);
+    expect([
+      ...admitMainValues([{ contactId: 'c3', main: '603' }], new Map([['c3', contested('c2')]])),
+    ]).toEqual([['c3', { kind: 'duplicate', holder: 'c2' }]]);
+  });
+});

@@ -224,7 +224,7 @@ describe('stepAfterAdmission', () => {
       { kind: 'wait' },
     ],
     ...[addOp, resolveOp('5'), modifyOp('5')].map((op): [string, ClaimOp, Admission, Step] => [
-      `fails a duplicate ${op.kind} naming the member that holds the value`,
+      `fails a duplicate ${op.kind} naming the member that holds the value${op.kind === 'modify' ? ', keeping its confirmed copy' : ', giving up an unconfirmed copy'}`,
       op,
       { kind: 'duplicate', holder: 'b' },
       write({
@@ -232,6 +232,7 @@ describe('stepAfterAdmission', () => {
         mark,
         method: null,
         error: 'DUPLICATE_MAIN_FIELD: contact b of this group already has mobile 600',
+        ...(op.kind === 'modify' ? {} : { clearCopy: true }),
       }),
     ]),
     [

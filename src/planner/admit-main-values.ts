@@ -11,6 +11,12 @@ export interface MainClaim {
    * other (a swap), wherever the holder's mark is read.
    */
   holderTakesMine?: boolean;
+  /**
+   * The holder's copy is not confirmed (an add of unknown outcome, a member waiting for a link's
+   * look-up) and the holder wants this very value too: two members claim one value and neither
+   * is known to have it. The smaller id wins, wherever each one's mark is read.
+   */
+  contested?: boolean;
 }
 
 /** A planned call that would make a member's remote copy carry `main`. */
@@ -55,7 +61,10 @@ export function admitMainValues(
       out.set(op.contactId, { kind: 'wait', holder: claim.holder });
       continue;
     }
-    const holder = claim?.holder ?? claimedInChunk.get(op.main);
+    const lost = claim?.contested === true && claim.holder < op.contactId;
+    const held =
+      claim !== undefined && (claim.contested !== true || lost) ? claim.holder : undefined;
+    const holder = held ?? claimedInChunk.get(op.main);
     if (holder !== undefined && holder !== op.contactId) {
       out.set(op.contactId, { kind: 'duplicate', holder });
       continue;

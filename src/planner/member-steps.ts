@@ -72,6 +72,8 @@ export type LedgerAction =
     }
   /** Gone locally and remotely. */
   | { do: 'forget'; mark: MarkRef }
+  /** Removed in Afilnet while still a member: recorded as opted out, never re-added. */
+  | { do: 'opted-out'; mark: MarkRef; main: string }
   /** Nothing to do: the mark is done. */
   | { do: 'settled'; mark: MarkRef }
   /** Known not to be remote while still a member: the mark stays, the next pass adds it. */
@@ -171,6 +173,9 @@ export function stepAfterAdmission(c: Claimant, admission: Admission, mainField:
         mark,
         method: null,
         error: `DUPLICATE_MAIN_FIELD: contact ${admission.holder} of this group already has ${mainField} ${op.main}`,
+        // A copy not confirmed as this member's (an add of unknown outcome, a link not yet looked
+        // up) is not claimed any more: the member that keeps the value adopts it if it exists.
+        ...(op.kind === 'modify' ? {} : { clearCopy: true }),
       });
     case 'release': {
       const remoteId = op.kind === 'add' ? null : op.remoteId;
@@ -253,8 +258,19 @@ export function methodOf(call: Call): MemberCall {
       : 'deletecontact';
 }
 
-/** What to write after a call's outcome. */
-export function actionAfterCall(call: Call, answer: CallResult, o: CallOutcome): LedgerAction {
+/** What the operator chose for contacts removed in Afilnet (REMOTE_REMOVALS). */
+export type RemoteRemovals = 'respect' | 'readd';
+
+/**
+ * What to write after a call's outcome. Under `respect`, a modify answered "no such contact"
+ * (deleted in the panel, unsubscribed) records an opt-out instead of re-adding the member.
+ */
+export function actionAfterCall(
+  call: Call,
+  answer: CallResult,
+  o: CallOutcome,
+  removals: RemoteRemovals = 'readd',
+): LedgerAction {
   // A stray's fate never changes its member: at worst the stray stays behind.
   if (call.kind === 'delete' && call.stray === true) return { do: 'keep' };
   const { mark } = call;
@@ -270,6 +286,9 @@ export function actionAfterCall(call: Call, answer: CallResult, o: CallOutcome):
     case 'gone':
       if (call.kind === 'delete' && call.failAfter !== undefined) {
         return { do: 'failed', mark, method: null, error: call.failAfter, clearCopy: true };
+      }
+      if (call.kind === 'modify' && removals === 'respect') {
+        return { do: 'opted-out', mark, main: call.main };
       }
       return call.kind === 'delete' && !call.release
         ? { do: 'forget', mark }

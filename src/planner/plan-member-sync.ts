@@ -19,6 +19,11 @@ export interface MemberSnapshot {
   mainValue?: string | null;
   /** An add may have reached the provider without our knowing (ambiguous answer or crash). */
   uncertain: boolean;
+  /**
+   * Removed in Afilnet and recorded as opted out (REMOTE_REMOVALS=respect): never sent again
+   * until an operator clears it.
+   */
+  optedOut?: boolean;
 }
 
 export type MemberOp =
@@ -109,6 +114,8 @@ export function planMemberSync(
       main: member.syncedFields?.[main] ?? member.mainValue ?? null,
     };
   }
+  // Consent given back in Afilnet outranks the database: nothing is sent, the mark is done.
+  if (member.optedOut === true) return { kind: 'none', contactId, forget: false };
   const fields = projectFields(group, member.contact);
   const rejected = rejectProjection(group, fields, limits);
   if (rejected) {

@@ -58,6 +58,7 @@ export async function loadDirtyMembers(
     main_value: string | null;
     uncertain: boolean | null;
     status: string | null;
+    opted_out: boolean;
   }>(
     `WITH page AS MATERIALIZED (
        (SELECT contact_id, seq, bulk FROM sync_dirty
@@ -68,7 +69,9 @@ export async function loadDirtyMembers(
        ORDER BY bulk, seq LIMIT $2)
      SELECT d.contact_id, d.seq::text AS seq, d.bulk, c.id IS NOT NULL AS is_member,
             c.mobile, c.email, c.attributes,
-            s.remote_id, s.synced_fields, s.main_value, s.uncertain, s.status
+            s.remote_id, s.synced_fields, s.main_value, s.uncertain, s.status,
+            EXISTS (SELECT 1 FROM sync_opt_outs o WHERE o.group_id = $1
+                    AND o.contact_id = d.contact_id) AS opted_out
      FROM page d
      LEFT JOIN group_members gm ON gm.group_id = $1 AND gm.contact_id = d.contact_id
      LEFT JOIN contacts c ON c.id = gm.contact_id
@@ -86,6 +89,7 @@ export async function loadDirtyMembers(
     syncedFields: r.synced_fields,
     mainValue: r.main_value,
     uncertain: r.uncertain ?? false,
+    optedOut: r.opted_out,
   }));
 }
 
@@ -163,7 +167,8 @@ export async function markFailedMembersDirty(
 export async function staleDirtyGroups(db: Queryable, ageMs: number): Promise<string[]> {
   const res = await db.query<{ group_id: string }>(
     `SELECT DISTINCT group_id FROM sync_dirty WHERE marked_at < now() - $1 * interval '1 millisecond'
-     UNION SELECT group_id FROM sync_group_state WHERE dirty AND updated_at < now() - $1 * interval '1 millisecond'`,
+     UNION SELECT group_id FROM sync_group_state WHERE dirty AND updated_at < now() - $1 * interval '1 millisecond'
+     EXCEPT SELECT group_id FROM sync_group_state WHERE paused_at IS NOT NULL`,
     [ageMs],
   );
   return res.rows.map((r) => r.group_id);

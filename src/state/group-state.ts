@@ -20,6 +20,8 @@ export interface GroupSnapshot {
     /** A creategroup sent whose answer was never recorded (write-ahead). */
     createSentAt: Date | null;
     orphanNote: string | null;
+    /** Paused by an operator: runs leave the group alone. */
+    paused: boolean;
   } | null;
 }
 
@@ -43,11 +45,13 @@ export async function loadGroup(db: Queryable, groupId: string): Promise<GroupSn
     dirty_seq: string | null;
     create_sent_at: Date | null;
     orphan_note: string | null;
+    paused: boolean | null;
   }>(
     `SELECT g.id IS NOT NULL AS exists, g.name, g.type, g.fields, g.country_iso3, g.afilnet_id,
             s.group_id IS NOT NULL AS has_state, s.remote_id, s.type AS s_type, s.name AS s_name,
             s.synced_fields, s.synced_country, s.status, s.dirty,
-            s.dirty_seq::text AS dirty_seq, s.create_sent_at, s.orphan_note
+            s.dirty_seq::text AS dirty_seq, s.create_sent_at, s.orphan_note,
+            s.paused_at IS NOT NULL AS paused
      FROM (SELECT $1::text AS id) k
      LEFT JOIN groups g ON g.id = k.id
      LEFT JOIN sync_group_state s ON s.group_id = k.id`,
@@ -74,6 +78,7 @@ export async function loadGroup(db: Queryable, groupId: string): Promise<GroupSn
           dirtySeq: r.dirty_seq ?? '0',
           createSentAt: r.create_sent_at,
           orphanNote: r.orphan_note,
+          paused: r.paused ?? false,
         }
       : null,
   };

@@ -104,17 +104,21 @@ export async function mainValuesHeldByOthers(
   groupId: string,
   mainField: 'mobile' | 'email',
   candidates: { contactId: string; main: string }[],
-): Promise<Map<string, { holder: string; departing: boolean; holderTakesMine: boolean }>> {
+): Promise<
+  Map<string, { holder: string; departing: boolean; holderTakesMine: boolean; contested: boolean }>
+> {
   if (candidates.length === 0) return new Map();
   const res = await db.query<{
     contact_id: string;
     holder: string;
     departing: boolean;
     takes_mine: boolean;
+    contested: boolean;
   }>(
     `SELECT x.contact_id, s.contact_id AS holder,
             (c.id IS NULL OR c.${mainField} IS DISTINCT FROM s.main_value) AS departing,
-            (c.${mainField} IS NOT NULL AND c.${mainField} = me.main_value) AS takes_mine
+            (c.${mainField} IS NOT NULL AND c.${mainField} = me.main_value) AS takes_mine,
+            (s.synced_fields IS NULL AND c.${mainField} = x.main) AS contested
      FROM unnest($2::text[], $3::text[]) AS x(contact_id, main)
      JOIN sync_member_state s ON s.group_id = $1 AND s.main_value = x.main
        AND s.contact_id <> x.contact_id AND (s.synced_fields IS NOT NULL OR s.uncertain)
@@ -126,7 +130,12 @@ export async function mainValuesHeldByOthers(
   return new Map(
     res.rows.map((r) => [
       r.contact_id,
-      { holder: r.holder, departing: r.departing, holderTakesMine: r.takes_mine },
+      {
+        holder: r.holder,
+        departing: r.departing,
+        holderTakesMine: r.takes_mine,
+        contested: r.contested,
+      },
     ]),
   );
 }

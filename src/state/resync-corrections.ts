@@ -18,12 +18,13 @@ const CORRECTIONS = [
      main_value = excluded.main_value, uncertain = false, last_method = excluded.last_method,
      last_call_at = excluded.last_call_at, last_result = excluded.last_result, updated_at = now()`,
   // Members Afilnet does not hold, and members that cannot be matched (no main value, or a second
-  // member with the same one): known not to be remote, so the planner adds (or refuses) them.
+  // member with the same one): known not to be remote, so the planner adds (or refuses) them;
+  // opted-out ones are not remote either, and the planner leaves them alone.
   `UPDATE sync_member_state s
    SET remote_id = NULL, synced_fields = NULL, uncertain = false, last_result = $2, updated_at = now()
    FROM resync_diff d
    WHERE s.group_id = $1 AND s.contact_id = d.contact_id
-     AND (d.role = 'missing' OR (d.role = 'stale' AND d.is_member))`,
+     AND (d.role IN ('missing', 'opt_out') OR (d.role = 'stale' AND d.is_member))`,
   // Rows of former members whose remote contact is gone: nothing is left to do for them.
   `DELETE FROM sync_dirty x USING resync_diff d
    WHERE x.group_id = $1 AND x.contact_id = d.contact_id AND d.role = 'stale' AND NOT d.is_member`,

@@ -64,6 +64,15 @@ async function finish(
       problems.push(`daemon exited on its own: ${crash.slice(-500)}`);
     if (problems.length > 0 && process.env.MODEL_DAEMON_LOG)
       problems.push(`daemon output: ${run.daemonOutput.slice(-3_000)}`);
+    if (problems.length > 0 && process.env.MODEL_DUMP_STATE) {
+      // For a human reading a counterexample: what the daemon believes, and what Afilnet holds.
+      const states = await run.pool.query(
+        `SELECT group_id, contact_id, remote_id, main_value, synced_fields, uncertain, status,
+                last_method, last_result, last_error FROM sync_member_state ORDER BY 1, 2`,
+      );
+      const remote = await fetch(`${run.emulatorUrl}/__emulator/state`).then((r) => r.text());
+      problems.push(`member state: ${JSON.stringify(states.rows)}`, `remote: ${remote}`);
+    }
     return { executed, problems, ms: Date.now() - t0 };
   } finally {
     await run.close();
