@@ -1,5 +1,10 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
-import { UI_COOKIE_PATH, type AdminAccess } from './admin-access.ts';
+import {
+  OPERATOR_UI_PATH,
+  SESSION_PATHS,
+  UI_COOKIE_PATH,
+  type AdminAccess,
+} from './admin-access.ts';
 import { LOGIN_PATH, LOGOUT_PATH, sendLoginPage } from './queue-login.ts';
 
 /** Routes anyone may call: a prober has no token, a browser logging in has no session yet. */
@@ -15,7 +20,7 @@ export function pathOf(url: string): string {
 }
 
 const inUi = (path: string): boolean =>
-  path === UI_COOKIE_PATH || path.startsWith(`${UI_COOKIE_PATH}/`);
+  SESSION_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
 
 function refuse(reply: FastifyReply, access: AdminAccess): FastifyReply {
   return reply
@@ -52,7 +57,7 @@ function originOf(request: FastifyRequest): 'same' | 'other' | 'unknown' {
 
 /**
  * Guards every route but the public ones (unknown paths too, so a 404 reveals nothing).
- * Accepted: `Authorization: Bearer <token>` anywhere; under /queues also the session cookie
+ * Accepted: `Authorization: Bearer <token>` anywhere; under /queues and /ui also the session cookie
  * from the login form. A token in the URL is never accepted: it would stay in histories and
  * proxy logs. State-changing requests from another origin are refused whatever they carry, and
  * a cookie-authenticated one must show its origin (a browser always sends Origin on a POST),
@@ -73,7 +78,9 @@ export function createAccessHook(access: AdminAccess): onRequestAsyncHookHandler
     if (access.matchesBearer(request.headers.authorization)) return;
     if (inUi(path)) {
       if (access.matchesCookie(request.headers.cookie) && origin !== 'unknown') return;
-      if (request.method === 'GET' && path === UI_COOKIE_PATH) return sendLoginPage(reply, null);
+      if (request.method === 'GET' && (path === UI_COOKIE_PATH || path === OPERATOR_UI_PATH)) {
+        return sendLoginPage(reply, null, path);
+      }
     }
     return refuse(reply, access);
   };

@@ -12,6 +12,12 @@ export const UI_COOKIE = 'afilnet_sync_admin';
 /** Where the cookie is sent and accepted: the queue UI and its own API and assets only. */
 export const UI_COOKIE_PATH = '/queues';
 
+/** The operator page (GET /ui and its forms): the same login, a cookie of its own path. */
+export const OPERATOR_UI_PATH = '/ui';
+
+/** Every path a login cookie is issued for, and accepted under. */
+export const SESSION_PATHS = [UI_COOKIE_PATH, OPERATOR_UI_PATH] as const;
+
 /** True for addresses only this machine can reach: 127.0.0.0/8, ::1, localhost. */
 export function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '');
@@ -93,17 +99,17 @@ export class AdminAccess {
    * the browser reached us over TLS (directly or through a trusted proxy): the cookie is then
    * never sent over plain HTTP. SameSite=Strict keeps other sites from riding on it.
    */
-  issueCookie(opts: { secure: boolean }, now = Date.now()): string | null {
+  issueCookie(opts: { secure: boolean; path?: string }, now = Date.now()): string | null {
     if (this.cookieKey === null) return null;
     const expires = String(now + UI_SESSION_MS);
     const value = `${expires}.${this.sign(expires)}`;
     const maxAge = Math.floor(UI_SESSION_MS / 1000);
-    return `${UI_COOKIE}=${value}; Path=${UI_COOKIE_PATH}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${opts.secure ? '; Secure' : ''}`;
+    return `${UI_COOKIE}=${value}; Path=${opts.path ?? UI_COOKIE_PATH}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${opts.secure ? '; Secure' : ''}`;
   }
 
   /** A Set-Cookie header value that removes the UI cookie (logout). */
-  clearCookie(opts: { secure: boolean }): string {
-    return `${UI_COOKIE}=; Path=${UI_COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Strict${opts.secure ? '; Secure' : ''}`;
+  clearCookie(opts: { secure: boolean; path?: string }): string {
+    return `${UI_COOKIE}=; Path=${opts.path ?? UI_COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Strict${opts.secure ? '; Secure' : ''}`;
   }
 
   private sign(expires: string): string {

@@ -19,6 +19,7 @@ import { statusReport } from '../operator/status-report.ts';
 import { operatorErrorStatus, registerOperatorRoutes } from './operator-routes.ts';
 import { registerQueueBoard } from './queue-board.ts';
 import { registerQueueLogin } from './queue-login.ts';
+import { registerOperatorUi } from './ui-routes.ts';
 import { createReadinessCheck } from './readiness.ts';
 import { createScrapeMetrics } from './scrape-metrics.ts';
 
@@ -131,6 +132,7 @@ export async function startAdminServer(deps: AdminDeps, opts: AdminOptions): Pro
       (await readRun(deps.pool, runId)) ? checkResyncProgress(deps.pool, runId) : null,
   });
   await registerQueueLogin(app, access);
+  await registerOperatorUi(app, opts.token);
   await registerQueueBoard(app, [deps.queue.queue]);
 
   await app.listen({ host: opts.host, port: opts.port });

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { UI_COOKIE_PATH, type AdminAccess } from './admin-access.ts';
+import { SESSION_PATHS, UI_COOKIE_PATH, type AdminAccess } from './admin-access.ts';
 
 /** The queue UI's login form posts here; logout clears the cookie. Both are open to anyone. */
 export const LOGIN_PATH = `${UI_COOKIE_PATH}/login`;
@@ -14,26 +14,35 @@ const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.ch
  * The login page: a form that POSTs the token, so it never appears in a URL (address bar,
  * history, proxy logs). Plain HTML with no script; the token field is a password field.
  */
-export function loginPage(message: string | null): string {
+export function loginPage(message: string | null, next: string = UI_COOKIE_PATH): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>afilnet-sync queues: log in</title>
 <body style="font-family: sans-serif; max-width: 28rem; margin: 4rem auto">
 <h1>afilnet-sync queues</h1>
 ${message ? `<p role="alert">${escapeHtml(message)}</p>` : ''}
 <form method="post" action="${LOGIN_PATH}">
+<input type="hidden" name="next" value="${escapeHtml(landing(next))}">
 <label>Admin token <input type="password" name="token" autocomplete="current-password" required autofocus></label>
 <button type="submit">Log in</button>
 </form></body></html>`;
 }
 
-/** Answers 401 with the login page (a browser opening /queues without a session lands here). */
-export function sendLoginPage(reply: FastifyReply, message: string | null): FastifyReply {
+/** Where a login may send the browser: one of the session paths, else the queue board. */
+const landing = (next: string | null | undefined): string =>
+  SESSION_PATHS.find((p) => p === next) ?? UI_COOKIE_PATH;
+
+/** Answers 401 with the login page (a browser opening /queues or /ui without a session lands here). */
+export function sendLoginPage(
+  reply: FastifyReply,
+  message: string | null,
+  next: string = UI_COOKIE_PATH,
+): FastifyReply {
   return reply
     .code(401)
     .header('www-authenticate', 'Bearer realm="afilnet-sync admin"')
     .header('content-type', 'text/html; charset=utf-8')
     .header('cache-control', 'no-store')
-    .send(loginPage(message));
+    .send(loginPage(message, next));
 }
 
 /**
@@ -60,18 +69,26 @@ export async function registerQueueLogin(app: FastifyInstance, access: AdminAcce
     scope.post(LOGIN_PATH, (request, reply) => {
       const form = request.body instanceof URLSearchParams ? request.body : null;
       const token = form?.get('token') ?? undefined;
-      const cookie = access.matchesToken(token)
-        ? access.issueCookie({ secure: overTls(request) })
-        : null;
-      if (cookie === null) return sendLoginPage(reply, 'That is not the admin token.');
+      const next = landing(form?.get('next'));
+      const secure = overTls(request);
+      // One session for the queue board and the operator page: a cookie for each path.
+      const cookies = access.matchesToken(token)
+        ? SESSION_PATHS.map((path) => access.issueCookie({ secure, path }))
+        : [];
+      if (cookies.length === 0 || cookies.includes(null)) {
+        return sendLoginPage(reply, 'That is not the admin token.', next);
+      }
       return reply
-        .header('set-cookie', cookie)
+        .header('set-cookie', cookies)
         .header('cache-control', 'no-store')
-        .redirect(UI_COOKIE_PATH, 303);
+        .redirect(next, 303);
     });
     scope.post(LOGOUT_PATH, (request, reply) =>
       reply
-        .header('set-cookie', access.clearCookie({ secure: overTls(request) }))
+        .header(
+          'set-cookie',
+          SESSION_PATHS.map((path) => access.clearCookie({ secure: overTls(request), path })),
+        )
         .redirect(LOGIN_PATH, 303),
     );
     done();
