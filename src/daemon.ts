@@ -103,6 +103,7 @@ export async function startDaemon(
       chunkSize: Math.max(config.AFILNET_BATCH_SIZE * 4, 2_000),
       sliceMs: 10_000,
       bulkYieldMs: 2_000,
+      remoteRemovals: config.REMOTE_REMOVALS,
       isStopping: () => stopping,
       beforeMembers: applyPendingResync,
     },
@@ -177,6 +178,7 @@ export async function startDaemon(
         client,
         caller,
         logger,
+        remoteRemovals: config.REMOTE_REMOVALS,
       },
       {
         host: config.ADMIN_HOST,

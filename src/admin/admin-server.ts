@@ -14,6 +14,9 @@ import { registerMonitoringRoutes } from './monitoring-routes.ts';
 import { approveGroupDeletes } from '../operator/approve-group-deletes.ts';
 import { readAccountPause, readAllowedRate } from '../operator/allowed-rate.ts';
 import { errorReport } from '../operator/error-report.ts';
+import { withGroupControls } from '../operator/group-controls.ts';
+import { pauseGroupSync, resumeGroupSync } from '../operator/group-pause.ts';
+import { clearContactOptOut, optOutReport } from '../operator/opt-outs.ts';
 import { retryFailed } from '../operator/retry-failed.ts';
 import { statusReport } from '../operator/status-report.ts';
 import { operatorErrorStatus, registerOperatorRoutes } from './operator-routes.ts';
@@ -43,6 +46,8 @@ export interface AdminDeps {
   /** The daemon's Afilnet client and caller: a resync's reads share its rate budget. */
   client: AfilnetClient;
   caller: ApiCaller;
+  /** REMOTE_REMOVALS, for the resyncs started here. */
+  remoteRemovals?: 'respect' | 'readd';
 }
 
 export interface AdminOptions {
@@ -112,24 +117,37 @@ export async function startAdminServer(deps: AdminDeps, opts: AdminOptions): Pro
   });
   const stores = { pool: deps.pool, queue: deps.queue };
   registerOperatorRoutes(app, {
-    status: () =>
-      statusReport({
-        ...stores,
-        redis: deps.redis,
-        prefix: deps.prefix,
-        rateCeiling: deps.rateCeiling,
-      }),
+    status: async () =>
+      withGroupControls(
+        deps.pool,
+        await statusReport({
+          ...stores,
+          redis: deps.redis,
+          prefix: deps.prefix,
+          rateCeiling: deps.rateCeiling,
+        }),
+      ),
     errors: (opts) => errorReport(stores, opts),
     retry: (selection) =>
       retryFailed(stores, 'all' in selection ? { all: true } : { groupIds: selection.groups }),
     approveDeletes: (groupId, by) => approveGroupDeletes(stores, groupId, by),
     resync: (selection, { dryRun }) =>
       startResync(
-        { ...stores, client: deps.client, caller: deps.caller, logger: deps.logger },
+        {
+          ...stores,
+          client: deps.client,
+          caller: deps.caller,
+          logger: deps.logger,
+          ...(deps.remoteRemovals !== undefined ? { remoteRemovals: deps.remoteRemovals } : {}),
+        },
         { ...selection, dryRun, startedBy: 'admin-http' },
       ),
     resyncRun: async (runId) =>
       (await readRun(deps.pool, runId)) ? checkResyncProgress(deps.pool, runId) : null,
+    pause: (groupId, by) => pauseGroupSync(stores, groupId, by),
+    resume: (groupId) => resumeGroupSync(stores, groupId),
+    optOuts: (groupId) => optOutReport(stores, groupId),
+    clearOptOut: (groupId, contactId) => clearContactOptOut(stores, groupId, contactId),
   });
   await registerQueueLogin(app, access);
   await registerOperatorUi(app, opts.token);

@@ -1,11 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { UnknownOptOutError } from '../operator/opt-outs.ts';
 import { UnknownGroupError } from '../operator/unknown-group.ts';
 import { GroupBusyError, ResyncRequestError } from '../resync/index.ts';
 
 /** The HTTP status an operator error maps to, or undefined for an unexpected one (500). */
 export function operatorErrorStatus(err: unknown): number | undefined {
   if (err instanceof UnknownGroupError) return 404;
+  if (err instanceof UnknownOptOutError) return 404;
   if (err instanceof ResyncRequestError) return 400;
   if (err instanceof GroupBusyError) return 409;
   return undefined;
@@ -24,6 +26,10 @@ export interface OperatorHandlers {
   resync(selection: GroupSelection, opts: { dryRun: boolean }): Promise<{ dryRun: boolean }>;
   /** A run with its progress, or null when there is no such run. */
   resyncRun(runId: string): Promise<unknown>;
+  pause(groupId: string, pausedBy: string): Promise<unknown>;
+  resume(groupId: string): Promise<unknown>;
+  optOuts(groupId: string | null): Promise<unknown>;
+  clearOptOut(groupId: string, contactId: string): Promise<unknown>;
 }
 
 const selectionShape = {
@@ -39,6 +45,8 @@ const resyncBody = z
   .strictObject({ ...selectionShape, dryRun: z.boolean().optional() })
   .refine(bothOrNeither, ONE_OF);
 const approveBody = z.strictObject({ approvedBy: z.string().min(1).max(200).optional() });
+const pauseBody = z.strictObject({ pausedBy: z.string().min(1).max(200).optional() });
+const optOutsQuery = z.strictObject({ group: z.string().min(1).optional() });
 const errorsQuery = z.strictObject({
   group: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(100_000).optional(),
@@ -64,8 +72,9 @@ function parseInput<S extends z.ZodType>(
 }
 
 /**
- * GET /status, GET /errors, POST /retry, POST /groups/:id/approve-deletes, POST /resync and
- * GET /resync/:id. Bodies
+ * GET /status, GET /errors, POST /retry, POST /groups/:id/approve-deletes, POST
+ * /groups/:id/pause and /resume, GET /opt-outs, DELETE /groups/:id/opt-outs/:contact, POST
+ * /resync and GET /resync/:id. Bodies
  * are JSON and checked with zod; every route is behind the token (the access hook). A group id
  * nobody knows answers 404 (see operatorErrorStatus).
  */
@@ -92,6 +101,27 @@ export function registerOperatorRoutes(app: FastifyInstance, handlers: OperatorH
     if (body === undefined) return reply;
     return handlers.approveDeletes(request.params.id, body.approvedBy ?? 'admin-http');
   });
+
+  app.post<{ Params: { id: string } }>('/groups/:id/pause', async (request, reply) => {
+    const body = parseInput(pauseBody, request.body, reply);
+    if (body === undefined) return reply;
+    return handlers.pause(request.params.id, body.pausedBy ?? 'admin-http');
+  });
+
+  app.post<{ Params: { id: string } }>('/groups/:id/resume', async (request) =>
+    handlers.resume(request.params.id),
+  );
+
+  app.get('/opt-outs', async (request, reply) => {
+    const query = parseInput(optOutsQuery, request.query, reply);
+    if (query === undefined) return reply;
+    return handlers.optOuts(query.group ?? null);
+  });
+
+  app.delete<{ Params: { id: string; contact: string } }>(
+    '/groups/:id/opt-outs/:contact',
+    async (request) => handlers.clearOptOut(request.params.id, request.params.contact),
+  );
 
   app.post('/resync', async (request, reply) => {
     const body = parseInput(resyncBody, request.body, reply);

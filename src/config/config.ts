@@ -49,6 +49,13 @@ const syncSchema = z.object({
   /** Member deletes beyond this share of a group within 24 hours are held (a slow wipe). */
   DELETE_GUARD_DAY_PERCENT: z.coerce.number().min(0).max(100).default(50),
   SWEEP_AFTER_MS: positiveInt(30_000),
+  /**
+   * A contact removed in Afilnet (panel delete, unsubscribe): respect records it as opted out
+   * and never re-adds it until an operator clears it; readd puts it back (the old behaviour).
+   */
+  REMOTE_REMOVALS: z.enum(['respect', 'readd']).default('respect'),
+  /** shadow: plan and record the calls a run would make, send none and change no sync state. */
+  SYNC_MODE: z.enum(['live', 'shadow']).default('live'),
   /** While the account is paused (Afilnet refuses every call), one probe call this often. */
   ACCOUNT_PROBE_MS: positiveInt(30_000),
   RELAY_POLL_MS: positiveInt(1_000),

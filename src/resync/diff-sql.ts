@@ -165,6 +165,23 @@ export const NAME_DELETE_ROWS_SQL = [
 ];
 
 /**
+ * Under REMOTE_REMOVALS=respect, a member missing remotely that was synced before (its state
+ * holds synced fields) was removed in Afilnet: it becomes an opt-out, not an add. A member
+ * already opted out is one whatever the setting. $1 group id, $2 respect (boolean).
+ */
+export const OPT_OUT_ROLE_SQL = `
+UPDATE resync_diff d SET role = 'opt_out'
+WHERE d.role = 'missing'
+  AND (($2::boolean AND d.state_fields IS NOT NULL)
+       OR EXISTS (SELECT 1 FROM sync_opt_outs o WHERE o.group_id = $1 AND o.contact_id = d.contact_id))`;
+
+/** Records the diff's opt-outs ($1 group id); the first detection is kept. */
+export const RECORD_OPT_OUTS_SQL = `
+INSERT INTO sync_opt_outs (group_id, contact_id, main_value, source)
+SELECT $1, contact_id, main, 'resync' FROM resync_diff WHERE role = 'opt_out' ORDER BY contact_id
+ON CONFLICT (group_id, contact_id) DO NOTHING`;
+
+/**
  * The items of the diff ($1 run id, $2 group id). A pair can give two: adopt (its id was not
  * the one remembered) and modify (its values differ). Modify details name each differing field.
  */
@@ -174,6 +191,7 @@ SELECT $1::bigint, $2, k.kind, d.contact_id, d.remote_id, d.main, k.detail
 FROM resync_diff d
 CROSS JOIN LATERAL (VALUES
   ('add', d.role = 'missing', NULL::jsonb),
+  ('opt_out', d.role = 'opt_out', NULL::jsonb),
   ('delete', d.role = 'orphan', jsonb_build_object('fields', d.rfields)),
   ('duplicate', d.role = 'extra', jsonb_build_object('fields', d.rfields, 'kept', d.kept)),
   ('adopt', d.role = 'pair' AND d.state_remote_id IS DISTINCT FROM d.remote_id,

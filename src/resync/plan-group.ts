@@ -8,7 +8,14 @@ import type { RemoteContact } from '../afilnet/index.ts';
 import { patchGroupState } from '../state/group-state.ts';
 import { recordHold } from '../sync/guard-holds.ts';
 import { correctState } from '../state/resync-corrections.ts';
-import { bindDiff, diffStatements, INSERT_ITEMS_SQL, NAME_DELETE_ROWS_SQL } from './diff-sql.ts';
+import {
+  bindDiff,
+  diffStatements,
+  INSERT_ITEMS_SQL,
+  NAME_DELETE_ROWS_SQL,
+  OPT_OUT_ROLE_SQL,
+  RECORD_OPT_OUTS_SQL,
+} from './diff-sql.ts';
 import { countItems, patchGroupProgress, setGroupCounts } from './resync-store.ts';
 import type { GroupProgress, KindCounts } from './resync-types.ts';
 import { stageRemoteContacts } from './stage-remote.ts';
@@ -24,6 +31,8 @@ export interface PlanDeps {
   client: AfilnetClient;
   caller: ApiCaller;
   logger: Logger;
+  /** REMOTE_REMOVALS (unset: readd, the behaviour before the setting): respect records members removed in Afilnet as opted out. */
+  remoteRemovals?: 'respect' | 'readd';
 }
 
 export interface GroupToPlan {
@@ -126,6 +135,10 @@ export async function planGroup(
       await conn.query(text, values);
     }
     for (const sql of NAME_DELETE_ROWS_SQL) await conn.query(sql);
+    await conn.query(OPT_OUT_ROLE_SQL, [groupId, deps.remoteRemovals === 'respect']);
+    // Recorded by a dry run too (a drift check is one): the removal is a fact about Afilnet, and
+    // recording it is what keeps the worker from re-adding the member on its next change.
+    await conn.query(RECORD_OPT_OUTS_SQL, [groupId]);
     // A plan made again (the apply after a dry run of the same run) replaces the earlier one.
     await conn.query('DELETE FROM sync_resync_items WHERE run_id = $1 AND group_id = $2', [
       runId,

@@ -40,6 +40,8 @@ export function formatItem(item: ResyncItem): string {
       detail.values > 0
         ? `holds ${detail.values} values: held until approve-deletes`
         : 'empty, deleted';
+  } else if (item.kind === 'opt_out') {
+    what = 'removed in Afilnet: opted out, not re-added until opt-outs clear';
   } else if (item.kind === 'adopt') {
     what = detail.previous_remote_id
       ? `was remembered as remote ${detail.previous_remote_id}`

@@ -25,5 +25,13 @@ export async function openResyncServices(
     poolMax: 4,
   });
   const { pool, client, caller, queue } = services;
-  return { pool, client, caller, queue, logger, close: () => services.close() };
+  return {
+    pool,
+    client,
+    caller,
+    queue,
+    logger,
+    remoteRemovals: config.REMOTE_REMOVALS,
+    close: () => services.close(),
+  };
 }

@@ -9,6 +9,9 @@ export const RESYNC_KINDS = [
   'adopt',
   'add_column',
   'delete_column',
+  // A member missing remotely that was synced before (REMOTE_REMOVALS=respect), or one already
+  // opted out: recorded, never re-added.
+  'opt_out',
 ] as const;
 export type ResyncKind = (typeof RESYNC_KINDS)[number];
 

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { LedgerAction, MarkRef } from '../planner/member-steps.ts';
 import { clearMarks } from '../state/dirty-marks.ts';
+import { recordOptOuts } from '../state/opt-outs.ts';
 import {
   forgetMembers,
   forgetRemoteCopies,
@@ -22,6 +23,7 @@ export class ChunkLedger {
   private readonly forgotten: string[] = [];
   private readonly notRemote: string[] = [];
   private readonly notSent: string[] = [];
+  private readonly optedOut: { contactId: string; main: string }[] = [];
 
   /** Work that changed something (a call answered, a mark settled). */
   get progressed(): boolean {
@@ -63,6 +65,12 @@ export class ChunkLedger {
       case 'settled':
         this.done.push(a.mark);
         return;
+      case 'opted-out':
+        // Not remote any more, and not to be made remote again: the mark is done.
+        this.optedOut.push({ contactId: a.mark.contactId, main: a.main });
+        this.notRemote.push(a.mark.contactId);
+        this.done.push(a.mark);
+        return;
       case 'not-remote':
         this.notRemote.push(a.contactId);
         return;
@@ -84,6 +92,7 @@ export class ChunkLedger {
       await markMembersFailed(client, groupId, this.failures.splice(0));
       await forgetMembers(client, groupId, this.forgotten.splice(0));
       await forgetRemoteCopies(client, groupId, this.notRemote.splice(0));
+      await recordOptOuts(client, groupId, this.optedOut.splice(0), 'modifycontact');
       await unmarkUncertain(client, groupId, this.notSent.splice(0));
       await clearMarks(client, groupId, this.done.splice(0));
       await client.query('COMMIT');

@@ -20,6 +20,7 @@ import {
   type ModifyCall,
   type Step,
 } from '../planner/member-steps.ts';
+import type { RemoteRemovals } from '../planner/member-steps.ts';
 import { planMemberSync, type PlanLimits } from '../planner/plan-member-sync.ts';
 import { mainFieldOf, type GroupShape } from '../planner/project-fields.ts';
 import { settleMember } from '../planner/settle-member.ts';
@@ -42,6 +43,8 @@ export interface MemberSyncDeps {
   limits: PlanLimits;
   /** How long a chunk of bulk work runs before it yields to live changes. */
   bulkYieldMs: number;
+  /** REMOTE_REMOVALS; unset: readd. */
+  remoteRemovals?: RemoteRemovals;
 }
 
 export interface SyncTarget {
@@ -174,7 +177,7 @@ async function sendCalls(
   const settle = (call: Call, answer: CallResult, outcome: CallOutcome): void => {
     stopOn(result, outcome);
     if (outcome.retry) result.transient = true;
-    ledger.apply(actionAfterCall(call, answer, outcome));
+    ledger.apply(actionAfterCall(call, answer, outcome, deps.remoteRemovals));
   };
   const adds = calls.filter((c): c is AddCall => c.kind === 'add');
   const singles = calls.filter((c): c is ModifyCall | DeleteCall => c.kind !== 'add');

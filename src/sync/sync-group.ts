@@ -8,6 +8,7 @@ import {
   patchGroupState,
   type GroupSnapshot,
 } from '../state/group-state.ts';
+import { isGroupPaused } from '../state/group-pause.ts';
 import { AccountRefusedError } from './account-refused-error.ts';
 import { GroupCallStop, groupCall } from './group-calls.ts';
 import { reconcileGroup, type ReconciledGroup } from './reconcile-group.ts';
@@ -41,6 +42,9 @@ export interface GroupSyncOutcome {
  */
 export async function syncGroup(deps: GroupSyncDeps, groupId: string): Promise<GroupSyncOutcome> {
   const group = await loadGroup(deps.pool, groupId);
+  // Paused by an operator: no group call, no member call, every mark and the dirty flag kept,
+  // so resuming sends the net change (marks are net), not the history. resume re-queues it.
+  if (group.state?.paused === true) return { more: false };
   const groupDirty = group.state === null || group.state.dirty;
   if (!group.exists) {
     await deleteRemoteGroup(deps, groupId, group);
@@ -80,6 +84,8 @@ export async function syncGroup(deps: GroupSyncDeps, groupId: string): Promise<G
       progressed ||= chunk.progressed;
       waiting += chunk.waiting;
       if (Date.now() - started > deps.sliceMs || deps.isStopping?.()) return { more: true };
+      // A pause taken while the run is under way stops it between chunks.
+      if (await isGroupPaused(deps.pool, groupId)) return { more: false };
     }
   } finally {
     await snapshot.release();

@@ -8,6 +8,9 @@ import { registerRetryCommand } from './retry.ts';
 import { registerApproveDeletesCommand } from './approve-deletes.ts';
 import { registerImportCommand } from './import.ts';
 import { registerResyncCommand } from './resync.ts';
+import { registerPauseCommand } from './pause.ts';
+import { registerResumeCommand } from './resume.ts';
+import { registerOptOutsCommand } from './opt-outs.ts';
 import { registerCheckCommand } from './check.ts';
 
 /** Every subcommand, registered on the root program. One line per command module. */
@@ -21,5 +24,8 @@ export function registerCommands(program: Command): void {
   registerApproveDeletesCommand(program);
   registerImportCommand(program);
   registerResyncCommand(program);
+  registerPauseCommand(program);
+  registerResumeCommand(program);
+  registerOptOutsCommand(program);
   registerCheckCommand(program);
 }

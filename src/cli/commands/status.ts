@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { StatusHealth } from '../../operator/status-health.ts';
-import type { StatusReport } from '../../operator/status-report.ts';
+import type { ControlledStatus } from '../../operator/group-controls.ts';
 import { EXIT } from '../exit.ts';
 import { formatAgo, formatDuration, formatTable, plural, printJson, printLine } from '../output.ts';
 
@@ -15,7 +15,7 @@ async function optionsSchema() {
   });
 }
 
-function printStatus(report: StatusReport, health: StatusHealth): void {
+function printStatus(report: ControlledStatus, health: StatusHealth): void {
   printLine(health.verdict);
   printLine();
   if (report.groups.length === 0) {
@@ -44,7 +44,7 @@ function printStatus(report: StatusReport, health: StatusHealth): void {
           g.pending,
           g.failed,
           g.heldDeletes,
-          g.status ?? 'new',
+          g.paused ? 'paused' : (g.status ?? 'new'),
           formatAgo(g.lastSyncAt, report.at),
         ]),
         { maxWidth: 30 },
@@ -52,6 +52,12 @@ function printStatus(report: StatusReport, health: StatusHealth): void {
     );
     for (const g of report.groups.filter((x) => x.lastError)) {
       printLine(`  ${g.id}: ${g.lastError ?? ''}`);
+    }
+    for (const g of report.groups.filter((x) => x.paused)) {
+      printLine(`  ${g.id}: paused since ${g.paused?.at ?? ''} by ${g.paused?.by ?? 'unknown'}`);
+    }
+    for (const g of report.groups.filter((x) => x.optOuts > 0)) {
+      printLine(`  ${g.id}: ${plural(g.optOuts, 'opt-out')} (removed in Afilnet; opt-outs list)`);
     }
     for (const g of report.groups.filter((x) => x.orphanNote)) {
       printLine(`  ${g.id}: possible orphan: ${g.orphanNote ?? ''}`);
@@ -107,15 +113,21 @@ export function registerStatusCommand(program: Command): void {
       const options = parsed.data;
       const { statusReport } = await import('../../operator/status-report.ts');
       const { groupHasProblems, judgeStatus } = await import('../../operator/status-health.ts');
+      const { withGroupControls } = await import('../../operator/group-controls.ts');
       const { withOperatorContext } = await import('../operator-config.ts');
-      const full = await withOperatorContext({ redis: true }, ({ stores, prefix, rateCeiling }) =>
-        statusReport({
-          pool: stores.pool,
-          queue: stores.queue,
-          redis: stores.redis,
-          ...(prefix !== null ? { prefix } : {}),
-          rateCeiling,
-        }),
+      const full = await withOperatorContext(
+        { redis: true },
+        async ({ stores, prefix, rateCeiling }) =>
+          withGroupControls(
+            stores.pool,
+            await statusReport({
+              pool: stores.pool,
+              queue: stores.queue,
+              redis: stores.redis,
+              ...(prefix !== null ? { prefix } : {}),
+              rateCeiling,
+            }),
+          ),
       );
       const unknown = options.group.filter((id) => !full.groups.some((g) => g.id === id));
       if (unknown.length > 0) throw new Error(`No group "${unknown.join('", "')}"`);
