@@ -84,16 +84,37 @@ describe('a running daemon', () => {
   }, 120_000);
 
   it('exits at once on a second SIGTERM while the first one waits for a slow call', async () => {
+    const modifiesBefore =
+      (
+        (await (await fetch(`${emulator.url}/__emulator/calls`)).json()) as {
+          byMethod: Record<string, number>;
+        }
+      ).byMethod.modifycontact ?? 0;
     await fetch(`${emulator.url}/__emulator/faults`, {
       method: 'POST',
       body: JSON.stringify({ latencyMs: 8_000 }),
     });
     await h.db.query(`UPDATE contacts SET attributes = '{"name":"c"}' WHERE id = 'c1'`);
-    await new Promise((r) => setTimeout(r, 2_000));
+    // The daemon (just restarted by the test before, possibly still starting) has sent the slow
+    // call: a signal before its handlers exist would only show the default action.
+    await waitFor(
+      async () => {
+        const calls = (await (await fetch(`${emulator.url}/__emulator/calls`)).json()) as {
+          byMethod: Record<string, number>;
+        };
+        return (calls.byMethod.modifycontact ?? 0) > modifiesBefore;
+      },
+      30_000,
+      'the slow modifycontact to be sent',
+    );
+    const pid = daemon.pid;
+    // Never process.kill(0, …): that signals this whole process group (the test runner too).
+    expect(pid).toBeGreaterThan(0);
+    expect(daemon.running).toBe(true);
     const started = Date.now();
     const exit = daemon.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
-    process.kill(daemon.pid ?? 0, 'SIGTERM');
+    if (daemon.running) process.kill(pid as number, 'SIGTERM');
     expect(await exit).toBe(1);
     expect(Date.now() - started).toBeLessThan(4_000);
     expect(daemon.output).toMatch(/second signal: exiting now/);
