@@ -129,7 +129,10 @@ describe('streaming a result array', () => {
     expect(error).toMatchObject({ kind: 'api', code: 'NOT_ACCESS_TO_GROUP' });
   });
 
-  it('streams 1,000,000 contacts without holding them (RSS grows < 100 MB)', async () => {
+  // Held whole, these 1,000,000 contacts take over 400 MB (design-notes: JSON.parse of the body
+  // peaks at 516 MB); streamed they take what the parser and GC keep in flight, 60-110 MB by Node
+  // version and load. The bound tells the two apart without depending on the garbage collector.
+  it('streams 1,000,000 contacts without holding them (RSS grows < 200 MB)', async () => {
     const count = 1_000_000;
     function* answer(): Generator<Uint8Array> {
       yield Buffer.from('{"status":"SUCCESS","result":[');
@@ -160,7 +163,7 @@ describe('streaming a result array', () => {
     }
     expect(seen).toBe(count);
     expect(lastId).toBe(String(count));
-    expect((peak - baseline) / 1024 / 1024).toBeLessThan(100);
+    expect((peak - baseline) / 1024 / 1024).toBeLessThan(200);
   });
 });
 
