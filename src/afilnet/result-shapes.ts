@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// The provider's answers are loosely specified (shared/afilnet-contacts-api.md): ids arrive as
+// The provider's answers are loosely specified (the provider's page leaves the result shapes open): ids arrive as
 // JSON numbers or numeric strings, contacts nested or flat. These readers accept every shape seen
 // or plausible and return `undefined` for anything else, so the caller names the failure.
 
