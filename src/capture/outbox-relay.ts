@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Logger } from '../observability/logger.ts';
 import { staleDirtyGroups } from '../state/dirty-marks.ts';
 import { claimOutbox } from './claim-outbox.ts';
+import { StatisticsKeeper } from './keep-statistics.ts';
 
 export const OUTBOX_CHANNEL = 'afilnet_sync_outbox';
 
@@ -19,6 +20,11 @@ export interface OutboxRelayDeps {
   onClaimed?: (count: number) => void;
   /** Groups whose segment was set or edited (the segment refresher evaluates them whole). */
   onSegmentEdits?: (groupIds: string[]) => void;
+  /**
+   * Analyses the hot tables after big changes (a bulk load's marks, memberships and the sync's
+   * state); null turns it off. Default: a keeper on `pool`.
+   */
+  statistics?: StatisticsKeeper | null;
 }
 
 /**
@@ -36,8 +42,14 @@ export class OutboxRelay {
   private listening: Promise<void> | null = null;
   private stopping = new AbortController();
   private lastSweep = 0;
+  private readonly statistics: StatisticsKeeper | null;
 
-  constructor(private readonly deps: OutboxRelayDeps) {}
+  constructor(private readonly deps: OutboxRelayDeps) {
+    this.statistics =
+      deps.statistics === undefined
+        ? new StatisticsKeeper(deps.pool, deps.logger)
+        : deps.statistics;
+  }
 
   start(): void {
     this.running = true;
@@ -69,6 +81,9 @@ export class OutboxRelay {
       if (segmentGroups.length > 0) this.deps.onSegmentEdits?.(segmentGroups);
       total += claimed;
       if (claimed > 0) this.deps.onClaimed?.(claimed);
+      // Between claims too: the workers page the first marks while a million more arrive, and
+      // their queries must be planned for the group's real size.
+      if (claimed > 0) await this.statistics?.maybeAnalyze();
       // Segment membership changes left capture rows of their own: claim them now.
       if (claimed < this.deps.batchSize && segmentChanges === 0) return total;
     }
@@ -94,6 +109,8 @@ export class OutboxRelay {
       let failed = false;
       try {
         await this.drain();
+        // Every pass (at most every few seconds): the sync's own tables grow without the outbox.
+        await this.statistics?.maybeAnalyze();
         if (Date.now() - this.lastSweep > (this.deps.sweepAfterMs ?? 30_000) / 2) {
           this.lastSweep = Date.now();
           await this.sweep();
