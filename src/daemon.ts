@@ -19,6 +19,7 @@ import { RateBudget } from './gateway/rate-budget.ts';
 import { applyPendingResync } from './resync/index.ts';
 import { staleDirtyGroups } from './state/dirty-marks.ts';
 import { AccountPause } from './sync/account-pause.ts';
+import { clearShadowPlans } from './state/shadow-plans.ts';
 import { logStartChecks } from './operator/check-setup.ts';
 
 export interface RunningDaemon {
@@ -66,6 +67,8 @@ export async function startDaemon(
     connectTimeoutMs: 5_000,
     statementTimeoutMs: 5_000,
   });
+  // A live daemon sends: plans a shadow daemon recorded describe a past it is now making real.
+  if (config.SYNC_MODE === 'live') await clearShadowPlans(pool);
   for (const problem of await captureTriggerProblems(pool)) {
     logger.warn({ problem }, 'change capture is incomplete: some writes will not be synced');
   }
@@ -104,6 +107,7 @@ export async function startDaemon(
       sliceMs: 10_000,
       bulkYieldMs: 2_000,
       remoteRemovals: config.REMOTE_REMOVALS,
+      mode: config.SYNC_MODE,
       isStopping: () => stopping,
       beforeMembers: applyPendingResync,
     },
@@ -114,6 +118,7 @@ export async function startDaemon(
       queue,
       logger,
       accountPause,
+      onRun: (outcome) => metrics.groupRuns.inc({ outcome }),
     },
   );
   const segments = new SegmentRefresher({

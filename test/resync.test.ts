@@ -39,7 +39,9 @@ describe('resync of a group that drifted behind the daemon’s back', () => {
   let client: AfilnetClient;
   let remoteId: string;
   beforeAll(async () => {
-    h = await createHarness({ env: { DELETE_GUARD_PERCENT: '100' } });
+    // Contacts deleted in Afilnet are re-added here: the behaviour REMOTE_REMOVALS=readd keeps
+    // (the default, respect, records them as opt-outs: test/opt-out.test.ts).
+    h = await createHarness({ env: { DELETE_GUARD_PERCENT: '100', REMOTE_REMOVALS: 'readd' } });
     client = AfilnetClient.fromConfig(h.config);
     await h.db.query(`
       INSERT INTO groups (id, name, type, fields) VALUES ('g1', 'Customers', 'mobile', '{mobile,name,city}');

@@ -15,6 +15,7 @@ import { approveGroupDeletes } from '../operator/approve-group-deletes.ts';
 import { readAccountPause, readAllowedRate } from '../operator/allowed-rate.ts';
 import { errorReport } from '../operator/error-report.ts';
 import { withGroupControls } from '../operator/group-controls.ts';
+import { groupDetail } from '../operator/group-detail.ts';
 import { pauseGroupSync, resumeGroupSync } from '../operator/group-pause.ts';
 import { clearContactOptOut, optOutReport } from '../operator/opt-outs.ts';
 import { retryFailed } from '../operator/retry-failed.ts';
@@ -148,6 +149,7 @@ export async function startAdminServer(deps: AdminDeps, opts: AdminOptions): Pro
     resume: (groupId) => resumeGroupSync(stores, groupId),
     optOuts: (groupId) => optOutReport(stores, groupId),
     clearOptOut: (groupId, contactId) => clearContactOptOut(stores, groupId, contactId),
+    group: (groupId) => groupDetail(stores, groupId),
   });
   await registerQueueLogin(app, access);
   await registerOperatorUi(app, opts.token);

@@ -30,6 +30,8 @@ export interface OperatorHandlers {
   resume(groupId: string): Promise<unknown>;
   optOuts(groupId: string | null): Promise<unknown>;
   clearOptOut(groupId: string, contactId: string): Promise<unknown>;
+  /** One group: status, pause, opt-outs, shadow plan and last runs. */
+  group(groupId: string): Promise<unknown>;
 }
 
 const selectionShape = {
@@ -72,7 +74,7 @@ function parseInput<S extends z.ZodType>(
 }
 
 /**
- * GET /status, GET /errors, POST /retry, POST /groups/:id/approve-deletes, POST
+ * GET /status, GET /errors, POST /retry, GET /groups/:id, POST /groups/:id/approve-deletes, POST
  * /groups/:id/pause and /resume, GET /opt-outs, DELETE /groups/:id/opt-outs/:contact, POST
  * /resync and GET /resync/:id. Bodies
  * are JSON and checked with zod; every route is behind the token (the access hook). A group id
@@ -101,6 +103,10 @@ export function registerOperatorRoutes(app: FastifyInstance, handlers: OperatorH
     if (body === undefined) return reply;
     return handlers.approveDeletes(request.params.id, body.approvedBy ?? 'admin-http');
   });
+
+  app.get<{ Params: { id: string } }>('/groups/:id', async (request) =>
+    handlers.group(request.params.id),
+  );
 
   app.post<{ Params: { id: string } }>('/groups/:id/pause', async (request, reply) => {
     const body = parseInput(pauseBody, request.body, reply);

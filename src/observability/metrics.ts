@@ -45,6 +45,12 @@ export function createMetrics() {
       help: 'Outbox rows turned into queued work',
       registers: [registry],
     }),
+    groupRuns: new Counter({
+      name: 'afilnet_sync_group_runs_total',
+      help: 'Group runs by outcome (done, more, retry, account-refused, failed, shadow)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
   };
 }
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { readShadowPlans, type ShadowPlan } from '../state/shadow-plans.ts';
 import type { StatusReport } from './status-report.ts';
 
 /** What operators set or the daemon found per group beyond its sync progress. */
@@ -7,11 +8,13 @@ export interface GroupControls {
   paused: { at: string; by: string | null } | null;
   /** Members removed in Afilnet and not re-added (REMOTE_REMOVALS=respect). */
   optOuts: number;
+  /** SYNC_MODE=shadow: what the group's last run would have sent; null when none was planned. */
+  shadow: Omit<ShadowPlan, 'groupId'> | null;
 }
 
-const NONE: GroupControls = { paused: null, optOuts: 0 };
+const NONE: GroupControls = { paused: null, optOuts: 0, shadow: null };
 
-/** Per group: pause and opt-outs, for every group that has either. */
+/** Per group: pause, opt-outs and shadow plan, for every group that has one. */
 export async function readGroupControls(pool: pg.Pool): Promise<Map<string, GroupControls>> {
   const res = await pool.query<{
     group_id: string;
@@ -26,15 +29,20 @@ export async function readGroupControls(pool: pg.Pool): Promise<Map<string, Grou
             COALESCE(o.n, 0) AS opt_outs
      FROM p FULL JOIN o ON o.group_id = p.group_id`,
   );
-  return new Map(
+  const controls = new Map<string, GroupControls>(
     res.rows.map((r) => [
       r.group_id,
       {
         paused: r.paused_at ? { at: r.paused_at.toISOString(), by: r.paused_by } : null,
         optOuts: r.opt_outs,
+        shadow: null,
       },
     ]),
   );
+  for (const { groupId, ...plan } of await readShadowPlans(pool, null)) {
+    controls.set(groupId, { ...(controls.get(groupId) ?? NONE), shadow: plan });
+  }
+  return controls;
 }
 
 /** A status report whose groups also say whether they are paused and how many opted out. */

@@ -1,11 +1,13 @@
 import type pg from 'pg';
-import type { LedgerAction, MarkRef } from '../planner/member-steps.ts';
+import type { AddCall, LedgerAction, MarkRef } from '../planner/member-steps.ts';
 import { clearMarks } from '../state/dirty-marks.ts';
 import { recordOptOuts } from '../state/opt-outs.ts';
+import type { MemberLedger } from './executor-effects.ts';
 import {
   forgetMembers,
   forgetRemoteCopies,
   markMembersFailed,
+  markUncertain,
   unmarkUncertain,
   writeMemberStates,
   type StateWrite,
@@ -16,7 +18,8 @@ import {
  * end (or at a stop), so the member state and the marks never disagree after a crash: either
  * both say the call's outcome, or neither does and the write-ahead marks settle it next time.
  */
-export class ChunkLedger {
+export class ChunkLedger implements MemberLedger {
+  readonly tally = { synced: 0, failed: 0 };
   private readonly done: MarkRef[] = [];
   private readonly writes: StateWrite[] = [];
   private readonly failures: { contactId: string; method: string | null; error: string }[] = [];
@@ -37,7 +40,37 @@ export class ChunkLedger {
     return this.forgotten.length;
   }
 
+  /**
+   * Write-ahead: until its answer is recorded, a member's remote copy is unknown (a lost answer
+   * or a crash is settled by a look-up, never by trusting the old state).
+   */
+  async writeAhead(
+    pool: pg.Pool,
+    groupId: string,
+    adds: readonly AddCall[],
+    changing: string[],
+  ): Promise<void> {
+    await writeMemberStates(
+      pool,
+      groupId,
+      adds.map((c) => ({
+        contactId: c.mark.contactId,
+        remoteId: null,
+        fields: c.fields,
+        main: c.main,
+        uncertain: true,
+        status: 'synced',
+        method: 'addcontactlist',
+        result: 'sending',
+        error: null,
+      })),
+    );
+    await markUncertain(pool, groupId, changing);
+  }
+
   apply(a: LedgerAction): void {
+    if (a.do === 'synced' && a.method !== null) this.tally.synced++;
+    if (a.do === 'failed') this.tally.failed++;
     switch (a.do) {
       case 'synced':
         this.writes.push({

@@ -1,10 +1,11 @@
 import { RateLimitError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { backoffMs } from '../gateway/api-caller.ts';
+import { backoffMs, TransientSyncError } from '../gateway/api-caller.ts';
 import type { Logger } from '../observability/logger.ts';
 import { AccountRefusedError } from './account-refused-error.ts';
 import type { AccountPause } from './account-pause.ts';
 import { SYNC_QUEUE, type GroupJobData, type GroupQueue } from './group-queue.ts';
-import { syncGroup, type GroupSyncDeps } from './sync-group.ts';
+import { recordGroupRun, type RunOutcome } from '../state/group-runs.ts';
+import { newTally, syncGroup, type GroupSyncDeps } from './sync-group.ts';
 import { withGroupLock } from './group-lock.ts';
 
 export interface GroupWorkerOptions {
@@ -14,6 +15,8 @@ export interface GroupWorkerOptions {
   queue: GroupQueue;
   logger: Logger;
   accountPause: AccountPause;
+  /** Counts runs by outcome (afilnet_sync_group_runs_total). */
+  onRun?: (outcome: RunOutcome) => void;
 }
 
 /**
@@ -30,17 +33,36 @@ export function createGroupWorker(
     async (job: Job<GroupJobData>) => {
       const { groupId } = job.data;
       const logger = opts.logger.child({ groupId, jobId: job.id });
+      const tally = newTally();
+      const startedAt = new Date().toISOString();
+      // Every run that reached the group is recorded, however it ended (the history's point).
+      const record = async (outcome: RunOutcome, error: string | null) => {
+        await recordGroupRun(deps.pool, groupId, { startedAt, outcome, error, ...tally }).catch(
+          (e: unknown) => logger.warn({ err: e }, 'run history not recorded'),
+        );
+        opts.onRun?.(outcome);
+      };
       try {
         // A run whose lock connection died stops between chunks: another replica may take over.
         const outcome = await withGroupLock(deps.pool, groupId, (lockLost) =>
           syncGroup(
             { ...deps, logger, isStopping: () => lockLost() || (deps.isStopping?.() ?? false) },
             groupId,
+            tally,
           ),
         );
+        if (!outcome.paused) {
+          const kind = deps.mode === 'shadow' ? 'shadow' : outcome.more ? 'more' : 'done';
+          await record(outcome.failed === undefined ? kind : 'failed', outcome.failed ?? null);
+        }
         if (outcome.more) await opts.queue.enqueue([groupId], { now: true });
       } catch (err) {
-        if (!(err instanceof AccountRefusedError)) throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        if (!(err instanceof AccountRefusedError)) {
+          await record(err instanceof TransientSyncError ? 'retry' : 'failed', message);
+          throw err;
+        }
+        await record('account-refused', message);
         await opts.accountPause.pause(err.reason);
         throw new RateLimitError();
       }

@@ -25,10 +25,11 @@ import { planMemberSync, type PlanLimits } from '../planner/plan-member-sync.ts'
 import { mainFieldOf, type GroupShape } from '../planner/project-fields.ts';
 import { settleMember } from '../planner/settle-member.ts';
 import type { DirtyMember } from '../state/dirty-marks.ts';
-import { mainValuesHeldByOthers, markUncertain, writeMemberStates } from '../state/member-state.ts';
+import { mainValuesHeldByOthers } from '../state/member-state.ts';
 import { callResultOf } from './call-result.ts';
 import { ChunkLedger } from './chunk-ledger.ts';
 import type { DeleteGuard } from './delete-guard.ts';
+import type { ExecutorEffects, MemberLedger, MemberSender } from './executor-effects.ts';
 import { MemberCalls } from './member-calls.ts';
 import type { RemoteSnapshot } from './remote-snapshot.ts';
 
@@ -45,6 +46,8 @@ export interface MemberSyncDeps {
   bulkYieldMs: number;
   /** REMOTE_REMOVALS; unset: readd. */
   remoteRemovals?: RemoteRemovals;
+  /** Where calls go and outcomes are kept; unset: live (Afilnet, Postgres). */
+  effects?: ExecutorEffects;
 }
 
 export interface SyncTarget {
@@ -67,9 +70,35 @@ export interface ChunkResult {
   pauseAccount: string | null;
   /** The remote group cannot be used: record this on the group (every mark kept). */
   failGroup: string | null;
+  /** Calls sent, by method, and members recorded synced or failed (run history). */
+  calls: Record<string, number>;
+  synced: number;
+  failed: number;
 }
 
 const priorityOf = (bulk: boolean): Priority => (bulk ? 'bulk' : 'live');
+
+/** Afilnet through the shared budget, state in Postgres, deletes through the guard. */
+function liveEffects(deps: MemberSyncDeps): ExecutorEffects {
+  return {
+    sender: (remoteGroupId) => new MemberCalls(deps.client, deps.caller, remoteGroupId),
+    ledger: () => new ChunkLedger(),
+    guard: deps.guard,
+  };
+}
+
+/** A sender that counts the calls it passes on, by method. */
+function counted(sender: MemberSender, calls: Record<string, number>): MemberSender {
+  const count = (m: string) => (calls[m] = (calls[m] ?? 0) + 1);
+  return {
+    add: (batch, main, priority) => (count('addcontactlist'), sender.add(batch, main, priority)),
+    modify: (id, changed, priority) => (
+      count('modifycontact'),
+      sender.modify(id, changed, priority)
+    ),
+    delete: (id, priority) => (count('deletecontact'), sender.delete(id, priority)),
+  };
+}
 
 /**
  * Brings one chunk of a group's dirty members to the database's state in the fewest calls. The
@@ -83,7 +112,8 @@ export async function syncGroupMembers(
 ): Promise<ChunkResult> {
   const { groupId } = target;
   const main = mainFieldOf(target.shape.type);
-  const ledger = new ChunkLedger();
+  const effects = deps.effects ?? liveEffects(deps);
+  const ledger = effects.ledger();
   const result: ChunkResult = {
     transient: false,
     held: 0,
@@ -91,6 +121,9 @@ export async function syncGroupMembers(
     waiting: 0,
     pauseAccount: null,
     failGroup: null,
+    calls: {},
+    synced: 0,
+    failed: 0,
   };
   const calls: Call[] = [];
   const lookups: Lookup[] = [];
@@ -139,24 +172,29 @@ export async function syncGroupMembers(
     stopOn(result, outcome);
     result.transient = outcome.pauseAccount === null && outcome.failGroup === null;
     await ledger.flush(deps.pool, groupId);
-    return result;
+    return tallied(result, ledger);
   }
 
   // The mass-deletion guard sees every delete of the chunk at once.
   const isMemberDelete = (c: Call) => c.kind === 'delete' && !c.release && c.stray !== true;
   const deletes = calls.filter(isMemberDelete);
   let sendable = calls;
-  if (!(await deps.guard.admitMemberDeletes(groupId, deletes.length))) {
+  if (!(await effects.guard.admitMemberDeletes(groupId, deletes.length))) {
     result.held = deletes.length;
     sendable = calls.filter((c) => !isMemberDelete(c));
   }
-  await sendCalls(deps, target, sendable, ledger, result, chunkPriority);
+  const sender = counted(effects.sender(target.remoteId), result.calls);
+  await sendCalls(deps, target, sendable, { ledger, sender }, result, chunkPriority);
 
   result.progressed = ledger.progressed;
   const deleted = ledger.deletedCount;
   await ledger.flush(deps.pool, groupId);
-  await deps.guard.recordDeletes(groupId, deleted);
-  return result;
+  await effects.guard.recordDeletes(groupId, deleted);
+  return tallied(result, ledger);
+}
+
+function tallied(result: ChunkResult, ledger: MemberLedger): ChunkResult {
+  return { ...result, synced: ledger.tally.synced, failed: ledger.tally.failed };
 }
 
 /** Sends the chunk's calls (adds batched, the rest `concurrency` at a time), recording outcomes. */
@@ -164,12 +202,11 @@ async function sendCalls(
   deps: MemberSyncDeps,
   target: SyncTarget,
   calls: readonly Call[],
-  ledger: ChunkLedger,
+  { ledger, sender }: { ledger: MemberLedger; sender: MemberSender },
   result: ChunkResult,
   chunkPriority: Priority,
 ): Promise<void> {
   const main = mainFieldOf(target.shape.type);
-  const sender = new MemberCalls(deps.client, deps.caller, target.remoteId);
   // Bulk work stops taking new calls after a short while, so live changes are read next.
   const yieldAt = chunkPriority === 'bulk' ? Date.now() + deps.bulkYieldMs : Infinity;
   const stopped = () =>
@@ -182,26 +219,10 @@ async function sendCalls(
   const adds = calls.filter((c): c is AddCall => c.kind === 'add');
   const singles = calls.filter((c): c is ModifyCall | DeleteCall => c.kind !== 'add');
   target.snapshot.touch(calls.map((c) => c.mark.contactId));
-  // Write-ahead: until its answer is recorded, a member's remote copy is unknown (a lost answer
-  // or a crash is settled by a look-up, never by trusting the old state).
-  await writeMemberStates(
+  await ledger.writeAhead(
     deps.pool,
     target.groupId,
-    adds.map((c) => ({
-      contactId: c.mark.contactId,
-      remoteId: null,
-      fields: c.fields,
-      main: c.main,
-      uncertain: true,
-      status: 'synced',
-      method: 'addcontactlist',
-      result: 'sending',
-      error: null,
-    })),
-  );
-  await markUncertain(
-    deps.pool,
-    target.groupId,
+    adds,
     singles.filter((c) => c.kind !== 'delete' || c.stray !== true).map((c) => c.mark.contactId),
   );
 

@@ -14,7 +14,8 @@ import { GroupCallStop, groupCall } from './group-calls.ts';
 import { reconcileGroup, type ReconciledGroup } from './reconcile-group.ts';
 import { countRemoteContacts } from './remote-counts.ts';
 import { RemoteSnapshot } from './remote-snapshot.ts';
-import { syncGroupMembers, type MemberSyncDeps } from './sync-group-members.ts';
+import { shadowGroupRun } from './shadow-run.ts';
+import { syncGroupMembers, type ChunkResult, type MemberSyncDeps } from './sync-group-members.ts';
 
 export interface GroupSyncDeps extends MemberSyncDeps {
   chunkSize: number;
@@ -27,11 +28,33 @@ export interface GroupSyncDeps extends MemberSyncDeps {
    * admin resync in here, so it never races the group's own sync.
    */
   beforeMembers?: (group: ReconciledGroup, deps: GroupSyncDeps) => Promise<void>;
+  /** SYNC_MODE: shadow plans and records every call and sends none (src/sync/shadow-run.ts). */
+  mode?: 'live' | 'shadow';
+}
+
+/** What a run did, gathered as it goes (kept when it throws), for the run history. */
+export interface RunTally {
+  /** Member calls by method (shadow runs: the calls they would have made). */
+  calls: Record<string, number>;
+  synced: number;
+  failed: number;
+}
+
+export const newTally = (): RunTally => ({ calls: {}, synced: 0, failed: 0 });
+
+function addChunk(tally: RunTally, chunk: ChunkResult): void {
+  for (const [m, n] of Object.entries(chunk.calls)) tally.calls[m] = (tally.calls[m] ?? 0) + n;
+  tally.synced += chunk.synced;
+  tally.failed += chunk.failed;
 }
 
 /** What a run left: more work to queue. */
 export interface GroupSyncOutcome {
   more: boolean;
+  /** The group is paused: the run did nothing (and is not recorded in the history). */
+  paused?: true;
+  /** The group was recorded failed: why. */
+  failed?: string;
 }
 
 /**
@@ -40,11 +63,19 @@ export interface GroupSyncOutcome {
  * the ones behind them. Throws TransientSyncError when a retryable failure left work, and
  * AccountRefusedError when the account refuses every call.
  */
-export async function syncGroup(deps: GroupSyncDeps, groupId: string): Promise<GroupSyncOutcome> {
+export async function syncGroup(
+  deps: GroupSyncDeps,
+  groupId: string,
+  tally: RunTally = newTally(),
+): Promise<GroupSyncOutcome> {
   const group = await loadGroup(deps.pool, groupId);
   // Paused by an operator: no group call, no member call, every mark and the dirty flag kept,
   // so resuming sends the net change (marks are net), not the history. resume re-queues it.
-  if (group.state?.paused === true) return { more: false };
+  if (group.state?.paused === true) return { more: false, paused: true };
+  if (deps.mode === 'shadow') {
+    await shadowGroupRun(deps, groupId, group, tally);
+    return { more: false };
+  }
   const groupDirty = group.state === null || group.state.dirty;
   if (!group.exists) {
     await deleteRemoteGroup(deps, groupId, group);
@@ -75,17 +106,18 @@ export async function syncGroup(deps: GroupSyncDeps, groupId: string): Promise<G
       if (rows.length === 0) break;
       cursor = advanceCursor(cursor, rows);
       const chunk = await syncGroupMembers(deps, target, rows);
+      addChunk(tally, chunk);
       if (chunk.pauseAccount !== null) throw new AccountRefusedError(chunk.pauseAccount);
       if (chunk.failGroup !== null) {
         await patchGroupState(deps.pool, groupId, { status: 'failed', lastError: chunk.failGroup });
-        return { more: false };
+        return { more: false, failed: chunk.failGroup };
       }
       if (chunk.transient) throw new TransientSyncError('some calls failed and will be retried');
       progressed ||= chunk.progressed;
       waiting += chunk.waiting;
       if (Date.now() - started > deps.sliceMs || deps.isStopping?.()) return { more: true };
       // A pause taken while the run is under way stops it between chunks.
-      if (await isGroupPaused(deps.pool, groupId)) return { more: false };
+      if (await isGroupPaused(deps.pool, groupId)) break;
     }
   } finally {
     await snapshot.release();

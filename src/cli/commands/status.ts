@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { StatusHealth } from '../../operator/status-health.ts';
 import type { ControlledStatus } from '../../operator/group-controls.ts';
+import type { GroupRun } from '../../state/group-runs.ts';
 import { EXIT } from '../exit.ts';
 import { formatAgo, formatDuration, formatTable, plural, printJson, printLine } from '../output.ts';
 
@@ -15,7 +16,11 @@ async function optionsSchema() {
   });
 }
 
-function printStatus(report: ControlledStatus, health: StatusHealth): void {
+function printStatus(
+  report: ControlledStatus,
+  health: StatusHealth,
+  runs: Record<string, GroupRun[]>,
+): void {
   printLine(health.verdict);
   printLine();
   if (report.groups.length === 0) {
@@ -59,11 +64,39 @@ function printStatus(report: ControlledStatus, health: StatusHealth): void {
     for (const g of report.groups.filter((x) => x.optOuts > 0)) {
       printLine(`  ${g.id}: ${plural(g.optOuts, 'opt-out')} (removed in Afilnet; opt-outs list)`);
     }
+    for (const g of report.groups.filter((x) => x.shadow)) {
+      const calls = Object.entries(g.shadow?.calls ?? {})
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([m, n]) => `${m} ${n} (${g.shadow?.contacts[m] ?? n})`)
+        .join(', ');
+      printLine(`  ${g.id}: shadow plan (nothing sent): ${calls || 'no calls'}`);
+    }
     for (const g of report.groups.filter((x) => x.orphanNote)) {
       printLine(`  ${g.id}: possible orphan: ${g.orphanNote ?? ''}`);
     }
   }
   printLine();
+  for (const [groupId, list] of Object.entries(runs)) {
+    printLine(`Last runs of ${groupId}:`);
+    printLine(
+      formatTable(
+        ['STARTED', 'SECONDS', 'OUTCOME', 'CALLS', 'SYNCED', 'FAILED', 'ERROR'],
+        list.map((r) => [
+          r.startedAt,
+          ((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1),
+          r.outcome,
+          Object.entries(r.calls)
+            .map(([m, n]) => `${m} ${n}`)
+            .join(', ') || '-',
+          r.synced,
+          r.failed,
+          r.error,
+        ]),
+        { maxWidth: 40 },
+      ),
+    );
+    printLine();
+  }
   const q = report.queue ?? {};
   printLine(
     `Queue:   ${['waiting', 'active', 'delayed', 'prioritized', 'failed']
@@ -140,8 +173,16 @@ export function registerStatusCommand(program: Command): void {
         ...full,
         groups: options.problems === true ? asked.filter(groupHasProblems) : asked,
       };
-      if (options.json === true) printJson({ ...report, health });
-      else printStatus(report, health);
+      // --group also shows each named group's last runs (sync_group_runs, newest first).
+      const { readGroupRuns } = await import('../../state/group-runs.ts');
+      const runs: Record<string, GroupRun[]> = {};
+      if (options.group.length > 0) {
+        await withOperatorContext({ redis: false }, async ({ stores }) => {
+          for (const id of options.group) runs[id] = await readGroupRuns(stores.pool, id, 10);
+        });
+      }
+      if (options.json === true) printJson({ ...report, health, runs });
+      else printStatus(report, health, runs);
       process.exitCode = health.healthy ? EXIT.ok : EXIT.unhealthy;
     });
 }
