@@ -110,7 +110,12 @@ describe('coalescing with a relay claiming concurrently', () => {
     } finally {
       writer.release();
     }
-    expect(await claimOutbox(pool, 100)).toEqual({ claimed: 1, groups: ['g'] });
+    expect(await claimOutbox(pool, 100)).toEqual({
+      claimed: 1,
+      groups: ['g'],
+      segmentGroups: [],
+      segmentChanges: 0,
+    });
   });
 
   it('records a new row for a writer that coalesced into a row the relay was deleting', async () => {
