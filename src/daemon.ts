@@ -16,7 +16,7 @@ import { DeleteGuard } from './sync/delete-guard.ts';
 import { GroupQueue } from './sync/group-queue.ts';
 import { createGroupWorker } from './sync/group-worker.ts';
 import { RateBudget } from './gateway/rate-budget.ts';
-import { applyPendingResync } from './resync/index.ts';
+import { applyPendingResync, parseDriftSchedule, startDriftChecks } from './resync/index.ts';
 import { staleDirtyGroups } from './state/dirty-marks.ts';
 import { AccountPause } from './sync/account-pause.ts';
 import { clearShadowPlans } from './state/shadow-plans.ts';
@@ -41,6 +41,11 @@ export async function startDaemon(
 ): Promise<RunningDaemon> {
   // Before connecting anything: an admin server exposed without a token is a deploy mistake.
   assertAdminExposureAllowed(config.ADMIN_HOST, config.ADMIN_TOKEN);
+  // A schedule that cannot be read is a configuration error: refused before connecting anything.
+  const driftSchedule =
+    config.DRIFT_CHECK_SCHEDULE === undefined
+      ? null
+      : parseDriftSchedule(config.DRIFT_CHECK_SCHEDULE);
   await assertMigrated(config.DATABASE_URL);
   const poolBounds = {
     connectionString: config.DATABASE_URL,
@@ -151,7 +156,29 @@ export async function startDaemon(
     logger,
   );
 
+  const driftChecks =
+    driftSchedule === null
+      ? null
+      : startDriftChecks(
+          {
+            pool,
+            queue,
+            client,
+            caller,
+            logger,
+            remoteRemovals: config.REMOTE_REMOVALS,
+            autoApplyMax: config.DRIFT_AUTO_APPLY_MAX,
+            report: (group, drift) => {
+              for (const kind of ['missing', 'unexpected', 'stale'] as const) {
+                metrics.driftMembers.set({ group, kind }, drift[kind]);
+              }
+            },
+          },
+          driftSchedule,
+        );
+
   const stopPipeline = async () => {
+    await driftChecks?.stop();
     await accountPause.stop();
     await retention.stop();
     await segments.stop();

@@ -54,6 +54,16 @@ const syncSchema = z.object({
    * and never re-adds it until an operator clears it; readd puts it back (the old behaviour).
    */
   REMOTE_REMOVALS: z.enum(['respect', 'readd']).default('respect'),
+  /**
+   * Scheduled drift checks: an interval (`6h`) or a 5-field cron expression (UTC); unset: none.
+   * Read fully by src/resync/drift-schedule.ts at start.
+   */
+  DRIFT_CHECK_SCHEDULE: z
+    .string()
+    .regex(/^(\d+\s*[smhd]|\S+(\s+\S+){4})$/, 'an interval like 6h, or a cron expression')
+    .optional(),
+  /** A drift check repairs a group by itself when its drift is at most this many members. */
+  DRIFT_AUTO_APPLY_MAX: z.coerce.number().int().min(0).default(0),
   /** shadow: plan and record the calls a run would make, send none and change no sync state. */
   SYNC_MODE: z.enum(['live', 'shadow']).default('live'),
   /** While the account is paused (Afilnet refuses every call), one probe call this often. */

@@ -45,6 +45,12 @@ export function createMetrics() {
       help: 'Outbox rows turned into queued work',
       registers: [registry],
     }),
+    driftMembers: new Gauge({
+      name: 'afilnet_sync_drift_members',
+      help: 'Members out of step found by the last drift check, by group and kind (missing, unexpected, stale)',
+      labelNames: ['group', 'kind'] as const,
+      registers: [registry],
+    }),
     groupRuns: new Counter({
       name: 'afilnet_sync_group_runs_total',
       help: 'Group runs by outcome (done, more, retry, account-refused, failed, shadow)',

@@ -4,6 +4,8 @@
  */
 export { applyPendingResync } from './apply-pending-resync.ts';
 export { GroupBusyError } from './resync-lock.ts';
+export { runDriftCheck, startDriftChecks, type GroupDrift } from './drift-check.ts';
+export { parseDriftSchedule } from './drift-schedule.ts';
 export type { PlanDeps } from './plan-group.ts';
 export { checkResyncProgress } from './resync-progress.ts';
 export { exampleItems, readRun } from './resync-store.ts';
