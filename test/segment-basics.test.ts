@@ -193,6 +193,16 @@ describe('groups defined by a segment', () => {
     });
     expect(calls).toEqual({ addcontactlist: 1 });
     expect(await members('madrid')).toEqual(['bea', 'cai', 'dan']);
+    // The failed statement skipped its whole batch: the group is evaluated whole again, which
+    // succeeds now and clears the error.
+    await waitFor(
+      async () =>
+        (await statusReport({ pool: h.db })).groups.some(
+          (g) => g.id === 'madrid' && g.segment?.error === null,
+        ),
+      10_000,
+      'the whole re-evaluation',
+    );
   });
 
   it('re-evaluates a segment reading another table on the SEGMENT_REFRESH_MS schedule', async () => {
@@ -212,6 +222,34 @@ describe('groups defined by a segment', () => {
     await waitFor(async () => (await remoteMobiles('vip')).length === 2, 10_000, 'the refresh');
     expect(await members('vip')).toEqual(['ana', 'cai']);
     expect(await remoteMobiles('vip')).toEqual(['34600000001', '34600000003']);
+  });
+
+  it('re-evaluates a segment using now() on schedule, and leaves a contact-only one alone', async () => {
+    await callsDuring(h, async () => {
+      await h.db.query(
+        `INSERT INTO groups (id, name, type, fields, segment) VALUES ('future', 'Future', 'mobile',
+           '{mobile}', 'c.created_at > now() + interval ''1 day''')`,
+      );
+    });
+    const evaluatedAt = async (id: string) =>
+      (
+        await h.db.query<{ evaluated_at: Date; time_dependent: boolean }>(
+          'SELECT evaluated_at, time_dependent FROM sync_segment_state WHERE group_id = $1',
+          [id],
+        )
+      ).rows[0];
+    const future = await evaluatedAt('future');
+    const madrid = await evaluatedAt('madrid');
+    expect(future?.time_dependent).toBe(true);
+    expect(madrid?.time_dependent).toBe(false);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await evaluatedAt('future'))?.evaluated_at.getTime()).toBeGreaterThan(
+      future?.evaluated_at.getTime() ?? Infinity,
+    );
+    expect((await evaluatedAt('madrid'))?.evaluated_at.getTime()).toBe(
+      madrid?.evaluated_at.getTime(),
+    );
+    expect(await members('future')).toEqual([]);
   });
 
   it('holds a filter edit that empties a large group (the mass-deletion guard)', async () => {
