@@ -140,22 +140,77 @@ export async function mainValuesHeldByOthers(
   );
 }
 
+/** Members per statement of learnRemoteIds: each statement stays well under a second. */
+export const LEARN_CHUNK = 10_000;
+
 /**
  * Records remote ids from a staged read of the group (`sync_remote_snapshot`) for members synced
  * without one (the API answered an add without ids), so their next modify or delete needs no
- * read of its own. Only values held by exactly one remote contact are taken.
+ * read of its own. Only values held by exactly one remote contact are taken, and an id another
+ * member already holds is never taken. Answers how many ids were learnt.
  */
-export async function learnRemoteIds(db: Queryable, groupId: string): Promise<void> {
-  await db.query(
-    `UPDATE sync_member_state s SET remote_id = r.idcontact
-     FROM (SELECT main, min(idcontact) AS idcontact FROM sync_remote_snapshot
-           WHERE group_id = $1 AND main IS NOT NULL GROUP BY main HAVING count(*) = 1) r
-     WHERE s.group_id = $1 AND s.remote_id IS NULL AND NOT s.uncertain
-       AND s.synced_fields IS NOT NULL AND s.main_value = r.main
-       AND NOT EXISTS (SELECT 1 FROM sync_member_state o
-                       WHERE o.group_id = $1 AND o.remote_id = r.idcontact)`,
-    [groupId],
-  );
+export async function learnRemoteIds(
+  db: Queryable,
+  groupId: string,
+  chunk = LEARN_CHUNK,
+): Promise<number> {
+  // In chunks of members, in key order, every look-up through an index: as one statement over a
+  // million members (a strict-docs group after its first load) the check that no other member
+  // holds the id (remote_id has no index) became a nested loop over the group, ran past the
+  // pool's statement_timeout and was cancelled, and the run read the group again, and again.
+  //
+  // A member holding id X normally has X's main value as its own: that holder is found through
+  // (group_id, main_value). Holders whose remote copy now shows another value (edited remotely)
+  // are gathered first, chunk by chunk, through the snapshot's key: usually none.
+  const odd: string[] = [];
+  let after = '';
+  for (;;) {
+    const res = await db.query<{ last: string | null; odd: string[] }>(
+      `WITH chunk AS MATERIALIZED (
+         SELECT contact_id, remote_id, main_value FROM sync_member_state
+         WHERE group_id = $1 AND contact_id > $2 AND remote_id IS NOT NULL
+         ORDER BY contact_id LIMIT $3)
+       SELECT (SELECT max(contact_id) FROM chunk) AS last,
+              ARRAY(SELECT c.remote_id FROM chunk c
+                    JOIN sync_remote_snapshot x ON x.group_id = $1 AND x.idcontact = c.remote_id
+                    WHERE x.main IS DISTINCT FROM c.main_value) AS odd`,
+      [groupId, after, chunk],
+    );
+    const row = res.rows[0];
+    if (!row?.last) break;
+    odd.push(...row.odd);
+    after = row.last;
+  }
+  let learnt = 0;
+  after = '';
+  for (;;) {
+    const res = await db.query<{ last: string | null; learnt: number }>(
+      `WITH chunk AS MATERIALIZED (
+         SELECT contact_id, main_value FROM sync_member_state
+         WHERE group_id = $1 AND contact_id > $2 AND remote_id IS NULL AND NOT uncertain
+           AND synced_fields IS NOT NULL AND main_value IS NOT NULL
+         ORDER BY contact_id LIMIT $3),
+       found AS MATERIALIZED (
+         SELECT c.contact_id, r.idcontact FROM chunk c
+         CROSS JOIN LATERAL (
+           SELECT min(x.idcontact) AS idcontact FROM sync_remote_snapshot x
+           WHERE x.group_id = $1 AND x.main = c.main_value HAVING count(*) = 1) r
+         WHERE r.idcontact <> ALL($4::text[])
+           AND NOT EXISTS (SELECT 1 FROM sync_member_state o
+                           WHERE o.group_id = $1 AND o.main_value = c.main_value
+                             AND o.remote_id = r.idcontact)),
+       learnt AS (
+         UPDATE sync_member_state s SET remote_id = f.idcontact FROM found f
+         WHERE s.group_id = $1 AND s.contact_id = f.contact_id
+         RETURNING 1)
+       SELECT (SELECT max(contact_id) FROM chunk) AS last, (SELECT count(*) FROM learnt)::int AS learnt`,
+      [groupId, after, chunk, odd],
+    );
+    const row = res.rows[0];
+    learnt += row?.learnt ?? 0;
+    if (!row?.last) return learnt;
+    after = row.last;
+  }
 }
 
 /** Marks members whose remote copy is about to change, before the calls go out. */
