@@ -138,9 +138,7 @@ describe('remote groups follow the groups table', () => {
       const r = await strict.db.query<{ last_error: string }>(
         `SELECT last_error FROM sync_group_state WHERE group_id = 's'`,
       );
-      expect(r.rows[0]?.last_error).toMatch(
-        /find the group in Afilnet and set groups.afilnet_id/,
-      );
+      expect(r.rows[0]?.last_error).toMatch(/find the group in Afilnet and set groups.afilnet_id/);
       const calls = (await (await fetch(`${strict.emulator.url}/__emulator/calls`)).json()) as {
         byMethod: Record<string, number>;
       };

@@ -218,7 +218,7 @@ describe('creategroup answered HTTP 5xx after it was applied (F7)', () => {
   afterEach(async () => setFaults(h.emulator.url, { appliedThenErrorRate: 0 }));
 
   it('sends it at most twice, records the possible orphan, then stops for an operator', async () => {
-    await setFaults(h.emulator.url, { appliedThenErrorRate: 1 } as never);
+    await setFaults(h.emulator.url, { appliedThenErrorRate: 1 });
     await h.db.query(
       `INSERT INTO groups (id, name, type, fields) VALUES ('cg', 'Orphan test', 'mobile', '{mobile}')`,
     );
@@ -243,10 +243,10 @@ describe('creategroup answered HTTP 5xx after it was applied (F7)', () => {
   });
 
   it('heals by itself when the second try answers, leaving one possible orphan reported', async () => {
-    await setFaults(h.emulator.url, { appliedThenErrorRate: 0 } as never);
+    await setFaults(h.emulator.url, { appliedThenErrorRate: 0 });
     await fetch(`${h.emulator.url}/__emulator/reset`, { method: 'POST' });
     // One applied-then-5xx answer, then normal answers: the first group is the orphan.
-    await setFaults(h.emulator.url, { appliedThenErrorRate: 1 } as never);
+    await setFaults(h.emulator.url, { appliedThenErrorRate: 1 });
     await h.db.query(
       `INSERT INTO groups (id, name, type, fields) VALUES ('cg2', 'Heals', 'mobile', '{mobile}')`,
     );
@@ -260,7 +260,7 @@ describe('creategroup answered HTTP 5xx after it was applied (F7)', () => {
       20_000,
       'the first unknown outcome',
     );
-    await setFaults(h.emulator.url, { appliedThenErrorRate: 0 } as never);
+    await setFaults(h.emulator.url, { appliedThenErrorRate: 0 });
     await waitFor(
       async () =>
         (await h.db.query(`SELECT 1 FROM groups WHERE id = 'cg2' AND afilnet_id IS NOT NULL`))
