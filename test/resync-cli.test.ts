@@ -35,7 +35,9 @@ describe('afilnet-sync resync', () => {
   let h: Harness;
   let lost: string[] = [];
   beforeAll(async () => {
-    h = await createHarness({ env: { DELETE_GUARD_PERCENT: '100' } });
+    // Contacts deleted in Afilnet are re-added here: REMOTE_REMOVALS=readd (the default,
+    // respect, records them as opt-outs: test/opt-out.test.ts).
+    h = await createHarness({ env: { DELETE_GUARD_PERCENT: '100', REMOTE_REMOVALS: 'readd' } });
     await h.db.query(`
       INSERT INTO groups (id, name, type, fields) VALUES ('cli', 'Cli', 'email', '{email,name}');
       INSERT INTO contacts (id, email, attributes)

@@ -37,8 +37,15 @@ describe('a resync whose daemon is killed (SIGKILL) while reading and while appl
     return daemon;
   };
   beforeAll(async () => {
+    // Contacts deleted in Afilnet are re-added here: REMOTE_REMOVALS=readd (the default,
+    // respect, records them as opt-outs: test/opt-out.test.ts).
     h = await createHarness({
-      env: { AFILNET_RATE_LIMIT: '25', DELETE_GUARD_PERCENT: '100', SWEEP_AFTER_MS: '1000' },
+      env: {
+        AFILNET_RATE_LIMIT: '25',
+        DELETE_GUARD_PERCENT: '100',
+        SWEEP_AFTER_MS: '1000',
+        REMOTE_REMOVALS: 'readd',
+      },
     });
     client = AfilnetClient.fromConfig(h.config);
     redis = new Redis(h.env.REDIS_URL as string, { maxRetriesPerRequest: null });
