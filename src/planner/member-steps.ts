@@ -106,8 +106,9 @@ export function stepAfterPlan(
     case 'none': {
       if (op.forget) return write({ do: 'forget', mark });
       const fields = member.syncedFields;
-      // A member that failed before and now needs nothing (the cause was fixed remotely).
-      if (member.status !== 'synced' && fields) {
+      // A member that failed before and now needs nothing (the cause was fixed remotely); not an
+      // opted-out one, whose remote copy is gone whatever its state remembers.
+      if (member.status !== 'synced' && fields && member.optedOut !== true) {
         const main = fields[mainField] ?? '';
         return write({
           do: 'synced',
