@@ -66,7 +66,7 @@ export class RemoteSnapshot {
     }>(
       `WITH k AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
                   AS k(contact_id, remote_id, main, previous)),
-       hits AS (
+       hits AS MATERIALIZED (
          SELECT k.contact_id, 'id' AS how, r.* FROM k
          JOIN sync_remote_snapshot r ON r.group_id = $1 AND r.idcontact = k.remote_id
          UNION ALL
@@ -74,14 +74,20 @@ export class RemoteSnapshot {
          JOIN sync_remote_snapshot r ON r.group_id = $1 AND r.main = k.main
          UNION ALL
          SELECT k.contact_id, 'previous', r.* FROM k
-         JOIN sync_remote_snapshot r ON r.group_id = $1 AND r.main = k.previous)
+         JOIN sync_remote_snapshot r ON r.group_id = $1 AND r.main = k.previous),
+       -- Members holding a hit's id. remote_id has no index: one pass over the group with the
+       -- ids hashed, not one pass per hit (a million-member group ran past the statement timeout).
+       held AS MATERIALIZED (
+         SELECT o.remote_id, o.contact_id FROM sync_member_state o
+         WHERE o.group_id = $1 AND o.remote_id = ANY(ARRAY(SELECT DISTINCT idcontact FROM hits)))
        SELECT h.contact_id, h.how, h.idcontact, h.fields,
-              (SELECT o.contact_id FROM sync_member_state o
-               WHERE o.group_id = $1 AND o.contact_id <> h.contact_id
-                 AND (o.remote_id = h.idcontact
-                      OR (o.remote_id IS NULL AND o.main_value = h.main
-                          AND (o.synced_fields IS NOT NULL OR o.uncertain)))
-               LIMIT 1) AS owner
+              COALESCE(
+                (SELECT d.contact_id FROM held d
+                 WHERE d.remote_id = h.idcontact AND d.contact_id <> h.contact_id LIMIT 1),
+                (SELECT o.contact_id FROM sync_member_state o
+                 WHERE o.group_id = $1 AND o.contact_id <> h.contact_id AND o.remote_id IS NULL
+                   AND o.main_value = h.main AND (o.synced_fields IS NOT NULL OR o.uncertain)
+                 LIMIT 1)) AS owner
        FROM hits h ORDER BY length(h.idcontact), h.idcontact`,
       [
         this.groupId,
