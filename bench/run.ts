@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only efficiency,drain,latency,throughput,capture,import,resync]`
+ * `npm run bench [-- --quick] [-- --only efficiency,drain,latency,throughput,capture,import,resync,bulk]`
  *
  * Every figure of issue 8 in one run, comparisons side by side, printed as a table and written
  * to bench/results/bench-<timestamp>.json with the machine and the settings. docs/benchmarks.md
@@ -13,10 +13,19 @@ import { measureCallEfficiency } from './call-efficiency.ts';
 import { measureDrain } from './drain-rate.ts';
 import { measureLatency } from './latency.ts';
 import { buildTable, printTable, type Figures, type TableRow } from './report-table.ts';
-import { runSubBench } from './sub-benches.ts';
+import { runSubBench, type SubBenchRun } from './sub-benches.ts';
 import { measureThroughput } from './throughput.ts';
 
-const SCENARIOS = ['efficiency', 'drain', 'latency', 'throughput', 'capture', 'import', 'resync'];
+const SCENARIOS = [
+  'efficiency',
+  'drain',
+  'latency',
+  'throughput',
+  'capture',
+  'import',
+  'resync',
+  'bulk',
+];
 
 const { values } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
@@ -35,6 +44,7 @@ const settings = {
   capture: { BENCH_CONTACTS: quick ? '20000' : '100000', BENCH_RUNS: '3' },
   import: { rows: quick ? 100_000 : 500_000 },
   resync: { sizes: quick ? [100_000] : [100_000, 1_000_000] },
+  bulk: { members: quick ? 100_000 : 1_000_000, modes: ['normal', 'strict-docs'] },
 };
 
 const stores = benchStores();
@@ -48,6 +58,9 @@ const figures: Figures = {
   resync: null,
 };
 const failures: TableRow[] = [];
+/** The bulk-load scenario's rows (bench/bulk-load.ts, run as a child: its daemon is a child too). */
+let bulk: SubBenchRun | null = null;
+const bulkTable: TableRow[] = [];
 /** Per scenario: seconds taken and the 1-minute load average around it (others' work shows). */
 const steps: Record<
   string,
@@ -124,8 +137,13 @@ await step('import', async () => {
 await step('resync', async () => {
   figures.resync = await runSubBench('resync', { quick, env: storesEnv });
 });
+await step('bulk', async () => {
+  bulk = await runSubBench('bulk-load', { quick, env: storesEnv });
+  if (bulk.status !== 'ok') throw new Error(`bulk-load ${bulk.status}: ${bulk.error ?? ''}`);
+  bulkTable.push(...((bulk.result as { table?: TableRow[] }).table ?? []));
+});
 
-const table = [...buildTable(figures), ...failures];
+const table = [...buildTable(figures), ...bulkTable, ...failures];
 const seconds = round((Date.now() - startedAt.getTime()) / 1000, 1);
 console.log(`\nResults (${seconds} s in all):\n`);
 printTable(table);
@@ -147,7 +165,7 @@ const report = {
   settings,
   steps,
   table,
-  figures,
+  figures: { ...figures, bulk },
 };
 const dir = new URL('./results/', import.meta.url);
 await mkdir(dir, { recursive: true });
