@@ -5,7 +5,7 @@ import {
   loadStoresConfig,
   processEnv,
 } from '../config/config.ts';
-import { openOperatorStores, type OperatorStores } from '../operator/connect-stores.ts';
+import { openOperatorStores, type OperatorStores } from '../composition/open-operator-stores.ts';
 import type { GroupQueue } from '../sync/group-queue.ts';
 
 /**

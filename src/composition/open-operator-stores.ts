@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import type pg from 'pg';
+import { createPool, POOL_DEFAULTS } from '../db/create-pool.ts';
 import { assertMigrated } from '../db/migrate.ts';
+import { createLogger } from '../observability/logger.ts';
 import { GroupQueue } from '../sync/group-queue.ts';
 
 /** Redis could not be reached. The message names host and port, never a password. */
@@ -49,14 +51,18 @@ export interface OpenStoresOptions {
 export async function openOperatorStores(opts: OpenStoresOptions): Promise<OperatorStores> {
   const timeoutMs = opts.timeoutMs ?? 5_000;
   await assertMigrated(opts.databaseUrl);
-  const pool = new pg.Pool({
+  // The same pool factory as the daemon's, minus the statement timeout: an operator's import or
+  // report may legitimately run long, and is cancelled with Ctrl+C instead.
+  const pool = createPool({
+    ...POOL_DEFAULTS,
     connectionString: opts.databaseUrl,
     max: 4,
-    connectionTimeoutMillis: timeoutMs,
-    application_name: 'afilnet-sync-cli',
+    applicationName: 'afilnet-sync-cli',
+    connectTimeoutMs: timeoutMs,
+    statementTimeoutMs: 0,
+    idleInTransactionTimeoutMs: 0,
+    logger: createLogger({ level: 'silent' }),
   });
-  // An idle client whose server goes away emits 'error'; unhandled, that would kill the process.
-  pool.on('error', () => undefined);
   if (opts.redisUrl === undefined) {
     return { pool, redis: null, queue: null, close: () => pool.end() };
   }
