@@ -192,4 +192,33 @@ describe('afilnet-sync check', () => {
       await daemon.kill('SIGTERM');
     }
   });
+
+  it('checks the credentials at start too, and says a wrong password is the problem', async () => {
+    const daemon = new DaemonProcess({
+      ...env,
+      AFILNET_PASSWORD: 'wrong-pw',
+      QUEUE_PREFIX: testRedis().prefix,
+      ADMIN_PORT: '0',
+      LOG_LEVEL: 'info',
+    });
+    daemon.start();
+    try {
+      await waitFor(
+        () => Promise.resolve(daemon.output.includes('afilnet-sync started')),
+        30_000,
+        'start',
+      );
+      const lines = daemon.output.split('\n').filter((l) => l.includes('start check'));
+      const afilnet = lines.map(
+        (l) => JSON.parse(l) as { check: string; msg: string; fix?: string },
+      );
+      expect(afilnet.find((l) => l.check === 'afilnet')).toMatchObject({
+        msg: 'start check failed',
+        fix: expect.stringMatching(/AFILNET_PASSWORD/) as unknown,
+      });
+      expect(daemon.output).not.toContain('wrong-pw');
+    } finally {
+      await daemon.kill('SIGTERM');
+    }
+  });
 });

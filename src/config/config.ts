@@ -83,6 +83,11 @@ const syncSchema = z.object({
     .enum(['true', 'false', '1', '0'])
     .default('false')
     .transform((v) => v === 'true' || v === '1'),
+  /** At start, check the Afilnet credentials with one cheap call (logged like `check`). */
+  START_CHECK_AFILNET: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
   // Bounds of the daemon's Postgres pool (src/db/create-pool.ts); 0 turns a timeout off.
   DATABASE_CONNECT_TIMEOUT_MS: positiveInt(10_000),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),

@@ -91,6 +91,8 @@ export async function createHarness(
     RELAY_POLL_MS: '200',
     SWEEP_AFTER_MS: '3000',
     LOG_LEVEL: 'silent',
+    // Tests count every call the emulator receives; the start check's is left out.
+    START_CHECK_AFILNET: 'false',
     // Every daemon serves its admin HTTP; a free port each, so test files can run side by side.
     ADMIN_PORT: '0',
     ...opts.env,
