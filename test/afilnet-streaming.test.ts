@@ -53,7 +53,9 @@ afterAll(() => {
 });
 
 describe('streaming a group of 1,000,000 contacts from the emulator', () => {
-  it('yields every contact in order while this process grows by less than 100 MB', async () => {
+  // Held whole, a million contacts take over 400 MB; streamed, what the parser and GC keep in flight
+  // (80-110 MB by Node version and load): the bound tells the two apart without depending on the GC.
+  it('yields every contact in order while this process grows by less than 200 MB', async () => {
     const client = new AfilnetClient({
       baseUrl: where.url,
       user: 'demo',
@@ -82,7 +84,7 @@ describe('streaming a group of 1,000,000 contacts from the emulator', () => {
       }
       expect(count).toBe(CONTACTS);
       expect(inOrder).toBe(true);
-      expect((peak - baseline) / 1024 / 1024).toBeLessThan(100);
+      expect((peak - baseline) / 1024 / 1024).toBeLessThan(200);
     } finally {
       await client.close();
     }
