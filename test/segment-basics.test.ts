@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusReport } from '../src/operator/status-report.ts';
+import { runCli } from './support/run-cli.ts';
 import {
   compareWithEmulator,
   createHarness,
@@ -185,6 +186,15 @@ describe('groups defined by a segment', () => {
     expect(madrid?.segment?.error).toBe('invalid input syntax for type integer: "n/a"');
     expect(madrid?.segment?.size).toBe(2);
     expect(madrid?.segment?.lastEvaluatedAt).not.toBeNull();
+    // The status command says it in words too.
+    const text = await runCli(['status'], {
+      DATABASE_URL: h.env.DATABASE_URL as string,
+      REDIS_URL: h.env.REDIS_URL as string,
+      QUEUE_PREFIX: h.env.QUEUE_PREFIX as string,
+    });
+    expect(text.stdout).toMatch(
+      /madrid: segment, 2 members, last evaluated whole .+; failing: invalid input syntax for type integer: "n\/a"/,
+    );
     // Fixed data is evaluated again: the error stays until the next whole evaluation.
     const calls = await callsDuring(h, async () => {
       await h.db.query(

@@ -74,6 +74,16 @@ function printStatus(
     for (const g of report.groups.filter((x) => x.orphanNote)) {
       printLine(`  ${g.id}: possible orphan: ${g.orphanNote ?? ''}`);
     }
+    for (const g of report.groups) {
+      const seg = g.segment;
+      if (!seg) continue;
+      const when = seg.lastEvaluatedAt ? formatAgo(seg.lastEvaluatedAt, report.at) : 'never';
+      printLine(
+        `  ${g.id}: segment, ${plural(seg.size, 'member')}, last evaluated whole ${when}` +
+          (seg.timeDependent ? ', re-evaluated on schedule' : '') +
+          (seg.error ? `; failing: ${seg.error}` : ''),
+      );
+    }
   }
   printLine();
   for (const [groupId, list] of Object.entries(runs)) {
