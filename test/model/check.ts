@@ -285,7 +285,13 @@ export async function checkRun(run: RunEnv, m: Model): Promise<string[]> {
     }
   }
   for (const d of m.deletedGroups) {
-    if (!d.remoteId || !d.linkSynced) continue;
+    if (!d.remoteId) continue;
+    if (!d.linkSynced) {
+      // Deleted before the daemon took the link up: the remote group is left as the operator
+      // made it, and it accounts for its own contacts.
+      accounted.add(d.remoteId);
+      continue;
+    }
     if (m.groups[d.id] && accounted.has(d.remoteId)) continue; // re-created and linked again
     accounted.add(d.remoteId);
     const rg = remoteById.get(d.remoteId);
