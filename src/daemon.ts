@@ -6,7 +6,7 @@ import { captureTriggerProblems } from './capture/capture-triggers.ts';
 import { OutboxRelay } from './capture/outbox-relay.ts';
 import { SegmentRefresher } from './capture/segment-refresher.ts';
 import type { DaemonConfig } from './config/config.ts';
-import { openServices } from './composition/open-services.ts';
+import { openServices, poolSettingsOf } from './composition/open-services.ts';
 import { createPool } from './db/create-pool.ts';
 import { assertMigrated } from './db/migrate.ts';
 import { startRetention } from './db/retention.ts';
@@ -47,16 +47,6 @@ export async function startDaemon(
       ? null
       : parseDriftSchedule(config.DRIFT_CHECK_SCHEDULE);
   await assertMigrated(config.DATABASE_URL);
-  const poolBounds = {
-    connectionString: config.DATABASE_URL,
-    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
-    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
-    idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-    idleTimeoutMs: config.DATABASE_IDLE_TIMEOUT_MS,
-    keepAliveDelayMs: 10_000,
-    slowQueryMs: config.DATABASE_SLOW_QUERY_MS,
-    logger,
-  };
   const metrics = createMetrics();
   const services = openServices(config, logger, {
     applicationName: 'afilnet-sync',
@@ -66,7 +56,7 @@ export async function startDaemon(
   const { pool, redis, connection, budget, client, caller, queue } = services;
   // Probes and scrapes: two connections, statements cut at 5 s (the scrape's own timeout).
   const monitorPool = createPool({
-    ...poolBounds,
+    ...poolSettingsOf(config, logger),
     max: 2,
     applicationName: 'afilnet-sync-monitor',
     connectTimeoutMs: 5_000,

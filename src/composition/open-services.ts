@@ -30,6 +30,20 @@ export interface OpenServicesOptions {
   metrics?: Metrics | null;
 }
 
+/** The configured bounds of a daemon pool (size and name are each pool's own). */
+export function poolSettingsOf(config: Readonly<DaemonConfig>, logger: Logger) {
+  return {
+    connectionString: config.DATABASE_URL,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    idleTimeoutMs: config.DATABASE_IDLE_TIMEOUT_MS,
+    keepAliveDelayMs: 10_000,
+    slowQueryMs: config.DATABASE_SLOW_QUERY_MS,
+    logger,
+  };
+}
+
 /**
  * The one composition of the shared services, for the daemon (and its admin server) and for CLI
  * commands that call Afilnet (resync): the pool with the configured bounds, Redis with BullMQ's
@@ -43,16 +57,9 @@ export function openServices(
 ): Services {
   const metrics = opts.metrics ?? null;
   const pool = createPool({
-    connectionString: config.DATABASE_URL,
+    ...poolSettingsOf(config, logger),
     max: opts.poolMax,
     applicationName: opts.applicationName,
-    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
-    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
-    idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-    idleTimeoutMs: config.DATABASE_IDLE_TIMEOUT_MS,
-    keepAliveDelayMs: 10_000,
-    slowQueryMs: config.DATABASE_SLOW_QUERY_MS,
-    logger,
   });
   const redisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true } as const;
   const redis = new Redis(config.REDIS_URL, redisOptions);
