@@ -20,6 +20,7 @@ import { applyPendingResync, parseDriftSchedule, startDriftChecks } from './resy
 import { staleDirtyGroups } from './state/dirty-marks.ts';
 import { AccountPause } from './sync/account-pause.ts';
 import { clearShadowPlans } from './state/shadow-plans.ts';
+import { segmentConfinementProblem } from './state/segment-membership.ts';
 import { logStartChecks } from './operator/check-setup.ts';
 
 export interface RunningDaemon {
@@ -47,11 +48,18 @@ export async function startDaemon(
       ? null
       : parseDriftSchedule(config.DRIFT_CHECK_SCHEDULE);
   await assertMigrated(config.DATABASE_URL);
+  // Off unless an endpoint is set; then loaded here, so a daemon without it loads nothing of it.
+  const tracing =
+    config.OTEL_EXPORTER_OTLP_ENDPOINT === undefined
+      ? null
+      : (await import('./observability/tracing.ts')).startTracing(config, logger);
+  const telemetry = tracing ? { telemetry: tracing.telemetry } : {};
   const metrics = createMetrics();
   const services = openServices(config, logger, {
     applicationName: 'afilnet-sync',
     poolMax: config.SYNC_CONCURRENCY * 2 + 4,
     metrics,
+    ...telemetry,
   });
   const { pool, redis, connection, budget, client, caller, queue } = services;
   // Probes and scrapes: two connections, statements cut at 5 s (the scrape's own timeout).
@@ -67,6 +75,8 @@ export async function startDaemon(
   for (const problem of await captureTriggerProblems(pool)) {
     logger.warn({ problem }, 'change capture is incomplete: some writes will not be synced');
   }
+  const unconfined = await segmentConfinementProblem(pool);
+  if (unconfined) logger.warn({ problem: unconfined }, 'segment filters are not confined');
   await logStartChecks(config, logger);
   const guard = new DeleteGuard(pool, {
     percent: config.DELETE_GUARD_PERCENT,
@@ -114,6 +124,7 @@ export async function startDaemon(
       logger,
       accountPause,
       onRun: (outcome) => metrics.groupRuns.inc({ outcome }),
+      ...telemetry,
     },
   );
   const segments = new SegmentRefresher({
@@ -134,6 +145,7 @@ export async function startDaemon(
     sweepAfterMs: config.SWEEP_AFTER_MS,
     onClaimed: (n) => metrics.relayed.inc(n),
     onSegmentEdits: (ids) => segments.request(ids),
+    ...(tracing && { claimSpan: tracing.claimSpan }),
   });
   relay.start();
   const retention = startRetention(
@@ -184,6 +196,7 @@ export async function startDaemon(
     }
     await services.close();
     await monitorPool.end();
+    await tracing?.shutdown();
     logger.info('afilnet-sync stopped');
   };
   let admin: RunningAdmin;

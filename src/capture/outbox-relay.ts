@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from '../observability/logger.ts';
+import type { ClaimNote, ClaimSpan } from '../observability/tracing.ts';
 import { staleDirtyGroups } from '../state/dirty-marks.ts';
 import { claimOutbox } from './claim-outbox.ts';
 import { StatisticsKeeper } from './keep-statistics.ts';
@@ -25,6 +26,11 @@ export interface OutboxRelayDeps {
    * state); null turns it off. Default: a keeper on `pool`.
    */
   statistics?: StatisticsKeeper | null;
+  /**
+   * Runs each claim, and the enqueue of the groups it marked, in a span (tracing on), so the
+   * queued jobs continue the claim's trace.
+   */
+  claimSpan?: ClaimSpan;
 }
 
 /**
@@ -73,11 +79,12 @@ export class OutboxRelay {
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const { claimed, groups, segmentGroups, segmentChanges } = await claimOutbox(
-        this.deps.pool,
-        this.deps.batchSize,
-      );
-      if (groups.length > 0) await this.deps.enqueueGroups(groups);
+      const { claimed, segmentGroups, segmentChanges } = await this.traced(async (note) => {
+        const claim = await claimOutbox(this.deps.pool, this.deps.batchSize);
+        note(claim.claimed, claim.groups.length);
+        if (claim.groups.length > 0) await this.deps.enqueueGroups(claim.groups);
+        return claim;
+      });
       if (segmentGroups.length > 0) this.deps.onSegmentEdits?.(segmentGroups);
       total += claimed;
       if (claimed > 0) this.deps.onClaimed?.(claimed);
@@ -87,6 +94,10 @@ export class OutboxRelay {
       // Segment membership changes left capture rows of their own: claim them now.
       if (claimed < this.deps.batchSize && segmentChanges === 0) return total;
     }
+  }
+
+  private traced<T>(run: (note: ClaimNote) => Promise<T>): Promise<T> {
+    return this.deps.claimSpan ? this.deps.claimSpan(run) : run(() => undefined);
   }
 
   /** Re-enqueues groups whose dirty marks are older than the sweep age. */

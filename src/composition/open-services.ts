@@ -1,3 +1,4 @@
+import type { Telemetry } from 'bullmq';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { AfilnetClient } from '../afilnet/index.ts';
@@ -28,6 +29,8 @@ export interface OpenServicesOptions {
   applicationName: string;
   poolMax: number;
   metrics?: Metrics | null;
+  /** BullMQ's OpenTelemetry integration (tracing on), for the group queue. */
+  telemetry?: Telemetry;
 }
 
 /** The configured bounds of a daemon pool (size and name are each pool's own). */
@@ -81,6 +84,7 @@ export function openServices(
     config.QUEUE_PREFIX,
     config.BATCH_WINDOW_MS,
     config.SYNC_MAX_ATTEMPTS,
+    opts.telemetry,
   );
   return {
     pool,

@@ -98,6 +98,14 @@ const syncSchema = z.object({
   RETENTION_DELETE_LOG_DAYS: positiveInt(30),
   RETENTION_HOLDS_DAYS: positiveInt(90),
   RETENTION_RESYNC_DAYS: positiveInt(30),
+  /**
+   * OpenTelemetry traces (src/observability/tracing.ts): off unless set. The OTLP/HTTP exporter
+   * reads this and its other standard variables (OTEL_EXPORTER_OTLP_HEADERS, …) itself.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_SERVICE_NAME: z.string().default('afilnet-sync'),
+  /** How long finished spans wait to be exported in one batch (the SDK no longer reads it). */
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(0).default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // json: one object per line, for log shippers; pretty: readable lines (pino-pretty, a dev tool).
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),

@@ -1,4 +1,4 @@
-import { Queue, type ConnectionOptions } from 'bullmq';
+import { Queue, type ConnectionOptions, type Telemetry } from 'bullmq';
 
 export const SYNC_QUEUE = 'group-sync';
 
@@ -19,8 +19,14 @@ export class GroupQueue {
     prefix: string,
     private readonly windowMs: number,
     private readonly maxAttempts: number,
+    /** BullMQ's OpenTelemetry integration: a job carries the trace context it was added in. */
+    telemetry?: Telemetry,
   ) {
-    this.queue = new Queue<GroupJobData>(SYNC_QUEUE, { connection, prefix });
+    this.queue = new Queue<GroupJobData>(SYNC_QUEUE, {
+      connection,
+      prefix,
+      ...(telemetry && { telemetry }),
+    });
   }
 
   /** Schedules a sync of each group after the batch window (immediately with `now`). */

@@ -1,4 +1,4 @@
-import { RateLimitError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { RateLimitError, Worker, type ConnectionOptions, type Job, type Telemetry } from 'bullmq';
 import { backoffMs, TransientSyncError } from '../gateway/api-caller.ts';
 import type { Logger } from '../observability/logger.ts';
 import { AccountRefusedError } from './account-refused-error.ts';
@@ -17,6 +17,8 @@ export interface GroupWorkerOptions {
   accountPause: AccountPause;
   /** Counts runs by outcome (afilnet_sync_group_runs_total). */
   onRun?: (outcome: RunOutcome) => void;
+  /** BullMQ's OpenTelemetry integration: a job's run continues the trace that queued it. */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -71,6 +73,7 @@ export function createGroupWorker(
       connection: opts.connection,
       prefix: opts.prefix,
       concurrency: opts.concurrency,
+      ...(opts.telemetry && { telemetry: opts.telemetry }),
       // Needed for the queue-wide hold of an account pause (queue.rateLimit); never reached.
       limiter: { max: 1_000_000, duration: 1_000 },
       // A killed replica's job is taken over within ~20 s instead of BullMQ's default ~60 s.
