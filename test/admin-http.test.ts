@@ -133,6 +133,7 @@ describe('admin HTTP server', () => {
       'lag',
       'queue',
       'rate',
+      'segmentConfinement',
     ]);
     expect(status.groups).toHaveLength(1);
     expect(status.groups[0]).toMatchObject({

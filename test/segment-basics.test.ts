@@ -217,6 +217,7 @@ describe('groups defined by a segment', () => {
 
   it('re-evaluates a segment reading another table on the SEGMENT_REFRESH_MS schedule', async () => {
     await h.db.query(`CREATE TABLE vip_list (contact_id text PRIMARY KEY)`);
+    await h.db.query(`GRANT SELECT ON vip_list TO afilnet_segment`);
     await callsDuring(h, async () => {
       await h.db.query(
         `INSERT INTO groups (id, name, type, fields, segment) VALUES ('vip', 'VIP', 'mobile', '{mobile}',

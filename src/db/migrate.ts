@@ -154,6 +154,10 @@ async function applyOne(
   log(`applying ${file.name}`);
   const started = Date.now();
   await recordStarted(client, id, file);
+  // A hand-written migration says with RAISE NOTICE what it could not do (segment_role).
+  const notice = (n: { message?: string | undefined }): void =>
+    log(`${file.name}: ${n.message ?? ''}`);
+  client.on('notice', notice);
   try {
     // No parameters: pg sends a simple query, which Postgres runs as one implicit transaction,
     // so `$$` bodies need no splitting and a failure leaves none of the statements behind.
@@ -167,6 +171,8 @@ async function applyOne(
         `failed in _prisma_migrations.\n${indent(logs)}`,
       { cause: err },
     );
+  } finally {
+    client.off('notice', notice);
   }
   await recordFinished(client, id);
   log(`applied ${file.name} (${Date.now() - started} ms)`);

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { GroupQueue } from '../sync/group-queue.ts';
 import { captureTriggerProblems } from '../capture/capture-triggers.ts';
+import { segmentConfinementProblem } from '../state/segment-membership.ts';
 import { readAccountPause, readAllowedRate, type AllowedRate } from './allowed-rate.ts';
 
 /** One group as the operator sees it: local row, sync progress, and what blocks it. */
@@ -64,6 +65,8 @@ export interface StatusReport {
   captureProblems: string[];
   /** Afilnet refuses every call of the account (wrong password, no credit): why, since when. */
   accountPause: { reason: string } | null;
+  /** Null when segment filters run as afilnet_segment; else why not, and the SQL that fixes it. */
+  segmentConfinement: string | null;
   at: string;
 }
 
@@ -145,24 +148,26 @@ SELECT (SELECT count(*) FROM sync_outbox)::int AS outbox_rows,
 
 /** Everything `status` and GET /status show, as plain data. */
 export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
-  const [groups, lag, queue, rate, workers, captureProblems, pause] = await Promise.all([
-    deps.pool.query<GroupRow>(GROUPS_SQL),
-    deps.pool.query<{
-      outbox_rows: number;
-      outbox_age: number | null;
-      dirty_marks: number;
-      dirty_age: number | null;
-    }>(LAG_SQL),
-    deps.queue ? deps.queue.queue.getJobCounts() : Promise.resolve(null),
-    deps.redis
-      ? readAllowedRate(deps.redis, deps.prefix ?? 'afilnet-sync', deps.rateCeiling ?? 10)
-      : Promise.resolve(null),
-    deps.queue ? deps.queue.queue.getWorkers() : Promise.resolve(null),
-    captureTriggerProblems(deps.pool),
-    deps.redis
-      ? readAccountPause(deps.redis, deps.prefix ?? 'afilnet-sync')
-      : Promise.resolve(null),
-  ]);
+  const [groups, lag, queue, rate, workers, captureProblems, pause, confinement] =
+    await Promise.all([
+      deps.pool.query<GroupRow>(GROUPS_SQL),
+      deps.pool.query<{
+        outbox_rows: number;
+        outbox_age: number | null;
+        dirty_marks: number;
+        dirty_age: number | null;
+      }>(LAG_SQL),
+      deps.queue ? deps.queue.queue.getJobCounts() : Promise.resolve(null),
+      deps.redis
+        ? readAllowedRate(deps.redis, deps.prefix ?? 'afilnet-sync', deps.rateCeiling ?? 10)
+        : Promise.resolve(null),
+      deps.queue ? deps.queue.queue.getWorkers() : Promise.resolve(null),
+      captureTriggerProblems(deps.pool),
+      deps.redis
+        ? readAccountPause(deps.redis, deps.prefix ?? 'afilnet-sync')
+        : Promise.resolve(null),
+      segmentConfinementProblem(deps.pool),
+    ]);
   const l = lag.rows[0];
   const age = (ms: number | null | undefined) => (ms == null ? null : Math.max(0, Math.round(ms)));
   return {
@@ -206,6 +211,7 @@ export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
     daemons: workers ? { workers: workers.length } : null,
     captureProblems,
     accountPause: pause,
+    segmentConfinement: confinement,
     at: new Date().toISOString(),
   };
 }

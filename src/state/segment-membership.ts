@@ -91,3 +91,21 @@ export async function dropStaleSegmentStates(db: Queryable): Promise<number> {
   );
   return res.rowCount ?? 0;
 }
+
+/** The one statement that confines segment filters, for a superuser to run in the database. */
+export const CONFINE_SEGMENTS_SQL = 'SELECT sync_segment_confine();';
+
+/**
+ * Null when segment filters run as the least-privileged role `afilnet_segment` (the migration set
+ * it up); otherwise what is wrong and the SQL that fixes it. Unconfined filters run with the
+ * daemon's privileges: a CRM function or view they use could read afilnet-sync's tables.
+ */
+export async function segmentConfinementProblem(db: Queryable): Promise<string | null> {
+  const res = await db.query<{ confined: boolean }>('SELECT sync_segment_confined() AS confined');
+  if (res.rows[0]?.confined === true) return null;
+  return (
+    "segment filters run unconfined, with afilnet-sync's own privileges (the migration could " +
+    'not create or grant the role afilnet_segment); to confine them, a superuser runs in this ' +
+    `database: ${CONFINE_SEGMENTS_SQL}`
+  );
+}

@@ -118,6 +118,7 @@ function printStatus(
     n === 0 ? `no ${noun}s` : `${plural(n, noun)}, oldest ${formatDuration(ageMs)} old`;
   printLine(`Outbox:  ${backlog(lag.outboxRows, 'row', lag.oldestOutboxAgeMs)}`);
   printLine(`Dirty:   ${backlog(lag.dirtyMarks, 'mark', lag.oldestDirtyAgeMs)}`);
+  if (report.segmentConfinement) printLine(`Segments: ${report.segmentConfinement}`);
   if (report.accountPause) {
     printLine(`Account: PAUSED, ${report.accountPause.reason}; probing until Afilnet answers`);
   }
