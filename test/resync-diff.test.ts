@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { correctState } from '../src/state/resync-corrections.ts';
+import { correctSlice, recordResyncedColumns } from '../src/state/resync-corrections.ts';
 import {
   bindDiff,
   diffStatements,
@@ -76,7 +76,12 @@ describe('the resync diff, on a staged remote group', () => {
     }
     for (const sql of NAME_DELETE_ROWS_SQL) await client.query(sql);
     await client.query(INSERT_ITEMS_SQL, [runId, 'd']);
-    await correctState(client, 'd', runId, FIELDS);
+    // The whole diff as one slice (apply-corrections.ts cuts it into several).
+    const whole = await client.query<{ first: string; last: string }>(
+      'SELECT min(contact_id) AS first, max(contact_id) AS last FROM resync_diff',
+    );
+    await correctSlice(client, 'd', runId, whole.rows[0] as { first: string; last: string });
+    await recordResyncedColumns(client, 'd', FIELDS);
   });
   afterAll(async () => {
     await client?.query('ROLLBACK').catch(() => undefined);

@@ -11,9 +11,9 @@ const LOCK_WAIT_MS = 120_000;
 
 /**
  * The worker's hook (plugged in by the composition root), called right after the group is reconciled: when a resync was requested for
- * the group (sync_group_state.resync_run_id), reads the remote group again and, in one
- * transaction, makes the sync state say what Afilnet really holds and marks the members that
- * need a call. The member loop that follows in the same run then repairs them at bulk priority,
+ * the group (sync_group_state.resync_run_id), reads the remote group again and, in bounded
+ * transactions (see apply-corrections.ts), makes the sync state say what Afilnet really holds and
+ * marks the members that need a call; the request is cleared once all of them have committed. The member loop that follows in the same run then repairs them at bulk priority,
  * so the resync never races the group's own sync. Does nothing (one indexed read) otherwise.
  *
  * Retryable failures throw (the job is retried, the request stays pending); a refusal by

@@ -57,6 +57,8 @@ function localProjection(fields: readonly string[]): string {
  * member's state knows, else an id some state row knows, else the lowest — as the worker's own
  * look-up by main value takes the first.
  *
+ * `resync_diff` outlives the plan's transaction (an apply corrects the sync state from it in
+ * transactions of its own, see apply-corrections.ts): whoever builds it drops it (plan-group.ts).
  * The group goes through temporary tables that are ANALYZEd, because the planner's guesses about
  * CTEs and freshly staged rows led it to nested loops and external sorts over a million rows.
  * Duplicates are rare, so only their few rows are ever sorted; the rest is hash joins.
@@ -108,7 +110,7 @@ WINDOW w AS (PARTITION BY d.main ORDER BY (d.idcontact = m.state_remote_id) IS N
              k.idcontact IS NULL, length(d.idcontact), d.idcontact)`,
     'ANALYZE resync_local_dups, resync_remote_dups',
     `
-CREATE TEMP TABLE resync_diff ON COMMIT DROP AS
+CREATE TEMP TABLE resync_diff AS
 WITH pairs AS (
   SELECT k.contact_id, r.idcontact AS remote_id, COALESCE(k.main, r.main) AS main,
          k.fields AS lfields, r.fields AS rfields, COALESCE(k.has_state, false) AS has_state,

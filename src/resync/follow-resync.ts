@@ -24,8 +24,11 @@ function barOf(p: GroupProgress, expected: number): { value: number; total: numb
     case 'reading':
       return { value: p.read ?? 0, total: Math.max(expected, p.read ?? 0, 1) };
     case 'diffing':
-    case 'planned':
       return { value: 1, total: 1 };
+    case 'planned':
+      // An apply's corrections (total/remaining) are committed slice by slice before it applies.
+      if (p.total === undefined) return { value: 1, total: 1 };
+      return { value: p.total - (p.remaining ?? 0), total: Math.max(p.total, 1) };
     case 'applying':
     case 'held':
     case 'done': {

@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import { clearResyncRequest } from '../state/group-state.ts';
 import type { AfilnetClient } from '../afilnet/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import { mainFieldOf, type GroupShape } from '../planner/project-fields.ts';
@@ -7,7 +6,7 @@ import type { ApiCaller } from '../gateway/api-caller.ts';
 import type { RemoteContact } from '../afilnet/index.ts';
 import { patchGroupState } from '../state/group-state.ts';
 import { recordHold } from '../sync/guard-holds.ts';
-import { correctState } from '../state/resync-corrections.ts';
+import { applyPlan, type CorrectionTarget } from './apply-corrections.ts';
 import {
   bindDiff,
   diffStatements,
@@ -33,6 +32,10 @@ export interface PlanDeps {
   logger: Logger;
   /** REMOTE_REMOVALS (unset: readd, the behaviour before the setting): respect records members removed in Afilnet as opted out. */
   remoteRemovals?: 'respect' | 'readd';
+  /** Most members corrected per transaction (CORRECTION_CHUNK unless a test asks otherwise). */
+  correctionChunk?: CorrectionTarget['chunk'];
+  /** Called after each committed slice of corrections: a test's place to fail between them. */
+  afterCorrectionChunk?: CorrectionTarget['afterChunk'];
 }
 
 export interface GroupToPlan {
@@ -74,9 +77,11 @@ async function noteProgress(
 /**
  * Reads one remote group through the shared rate budget (bulk priority), diffs it against the
  * database and stores the items, on `conn` — a session that holds the group's resync lock.
- * Reading, diffing, storing and (when applying) correcting the sync state happen in ONE
- * transaction: a crash at any point leaves no half-applied plan, and the staged contacts (a
- * temporary table) are never seen by another session. When applying, columns are repaired
+ * Reading, diffing and storing happen in one transaction, and the staged contacts (a temporary
+ * table) are never seen by another session. When applying, the sync state is then corrected in
+ * transactions of a bounded number of members each (apply-corrections.ts), and the request is
+ * cleared in a last one: until every slice has committed, a crash leaves the request set and the
+ * group's next run plans again from a fresh read. When applying, columns are repaired
  * first — the group's reconcile has already run in this job — so the member diff compares every
  * field, and the member loop never sends values to a column the remote group lacks.
  */
@@ -113,6 +118,8 @@ export async function planGroup(
 
   await conn.query('BEGIN');
   try {
+    // A diff a broken-off plan left on this pooled session would stop this one being built.
+    await conn.query('DROP TABLE IF EXISTS pg_temp.resync_diff');
     await conn.query(`SELECT set_config('work_mem', $1, true)`, [DIFF_WORK_MEM]);
     // The staging COPY and the diff last as long as the group is big: the pool's statement and
     // idle-in-transaction timeouts (meant for the sync's short queries) would cut them.
@@ -152,28 +159,27 @@ export async function planGroup(
        FROM unnest($4::text[], $5::int[]) AS d(f, n)`,
       [runId, groupId, addColumns, [...values.keys()], [...values.values()]],
     );
-    // A held column stays in the group's known columns: its approval lets the reconcile delete it.
-    const remoteColumns = [...wanted, ...held];
-    const marked = apply ? await correctState(conn, groupId, runId, remoteColumns) : 0;
     const counts = await countItems(conn, runId, groupId);
     await setGroupCounts(conn, runId, groupId, counts);
-    if (apply) {
-      // The request flag is cleared in the transaction that applies it: a crash before the
-      // commit leaves it set, and the group's next run plans again from a fresh read.
-      await clearResyncRequest(conn, groupId, runId);
-      await conn.query(
-        `UPDATE sync_resync_runs SET status = 'applying' WHERE id = $1 AND status = 'planning'`,
-        [runId],
-      );
-    }
-    const phase = apply ? { phase: 'applying' as const, total: marked, remaining: marked } : {};
-    await patchGroupProgress(conn, runId, groupId, { phase: 'planned', ...phase });
+    await patchGroupProgress(conn, runId, groupId, { phase: 'planned' });
     await conn.query('COMMIT');
+    // A held column stays in the group's known columns: its approval lets the reconcile delete it.
+    const marked = apply
+      ? await applyPlan(conn, {
+          runId,
+          groupId,
+          columns: [...wanted, ...held],
+          chunk: deps.correctionChunk,
+          afterChunk: deps.afterCorrectionChunk,
+        })
+      : 0;
     deps.logger.info({ runId, groupId, read, counts, marked, apply }, 'resync planned');
     return { counts, read, marked };
   } catch (err) {
     await conn.query('ROLLBACK').catch(() => undefined);
     throw err;
+  } finally {
+    await conn.query('DROP TABLE IF EXISTS pg_temp.resync_diff').catch(() => undefined);
   }
 }
 
