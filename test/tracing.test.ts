@@ -192,6 +192,15 @@ describe('OpenTelemetry traces', () => {
     expect(collector.bodies.length).toBeGreaterThan(0);
     for (const body of collector.bodies) expect(body).not.toContain(PASSWORD);
     expect(JSON.stringify(collector.spans)).not.toContain(PASSWORD);
+    // No trace starts with BullMQ's housekeeping (polls, lock renewals, stalled checks): the
+    // worker's start alone would export a startStalledCheckTimer trace.
+    const ids = new Set(collector.spans.map((s) => s.spanId));
+    const roots = collector.spans.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId));
+    for (const r of roots) {
+      expect(r.name).not.toMatch(
+        /^(getNextJob|extendLocks|moveStalledJobsToWait|startStalledCheckTimer)\b/,
+      );
+    }
     // Empty claims (every poll) are not exported: each exported claim took something.
     const claims = collector.spans.filter((s) => s.name === 'outbox.claim');
     expect(claims.length).toBeGreaterThan(0);

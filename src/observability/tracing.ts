@@ -7,12 +7,13 @@ import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, ParentBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { BullMQOtel } from 'bullmq-otel';
 import type { Telemetry } from 'bullmq';
 import type { DaemonConfig } from '../config/config.ts';
 import type { Logger } from './logger.ts';
+import { HousekeepingSampler } from './housekeeping-sampler.ts';
 import { QuietClaimFilter } from './quiet-claim-filter.ts';
 
 /** What a claim reports on its span: changes taken from the outbox, groups marked dirty. */
@@ -40,6 +41,7 @@ export const CLAIM_SPAN = 'outbox.claim';
 export function startTracing(config: Readonly<DaemonConfig>, logger: Logger): Tracing {
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.OTEL_SERVICE_NAME }),
+    sampler: new ParentBasedSampler({ root: new HousekeepingSampler() }),
     spanProcessors: [
       new QuietClaimFilter(
         new BatchSpanProcessor({
@@ -68,7 +70,9 @@ export function startTracing(config: Readonly<DaemonConfig>, logger: Logger): Tr
   createRequire(requirePg.resolve('pg'))('pg-pool');
 
   const tracer = trace.getTracer('afilnet-sync');
-  logger.info({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }, 'tracing on');
+  // The endpoint's host only: a collector URL may carry credentials (user:password@host).
+  const endpointHost = new URL(config.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://unset').host;
+  logger.info({ endpoint: endpointHost }, 'tracing on');
   return {
     telemetry: new BullMQOtel({ tracerName: 'bullmq' }),
     claimSpan: (run) =>
