@@ -17,7 +17,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +43,8 @@ import {
 } from './bench-env.ts';
 import { startEmulatorProcess } from './emulator-process.ts';
 
-const BIN = fileURLToPath(new URL('../bin/afilnet-sync.mjs', import.meta.url));
+/** What the image runs: the compiled build (`npm run build`), not the sources through tsx. */
+const COMPILED = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const BATCH = 500;
 const SLOW_MS = 5_000;
 const TARGET_ADD_SECONDS = 60;
@@ -55,8 +56,31 @@ const { values } = parseArgs({
     modes: { type: 'string', default: 'normal,strict-docs' },
     members: { type: 'string' },
     modifies: { type: 'string' },
+    /** Extra environment for the daemon, e.g. `MALLOC_ARENA_MAX=2,NODE_OPTIONS=--max-semi-space-size=4`. */
+    'daemon-env': { type: 'string', default: '' },
   },
 });
+/**
+ * The environment the image gives the daemon: the `ENV` lines of the Dockerfile's last stage
+ * (NODE_ENV, NODE_OPTIONS, MALLOC_ARENA_MAX), so the figures are those of what users deploy.
+ */
+function imageEnv(): Record<string, string> {
+  const dockerfile = readFileSync(fileURLToPath(new URL('../Dockerfile', import.meta.url)), 'utf8');
+  const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const env: Record<string, string> = {};
+  for (const line of lastStage.matchAll(/^ENV\s+(.*)$/gm)) {
+    for (const m of (line[1] ?? '').matchAll(/(\w+)=("[^"]*"|\S+)/g)) {
+      env[m[1] ?? ''] = (m[2] ?? '').replace(/^"|"$/g, '');
+    }
+  }
+  return env;
+}
+const DAEMON_ENV = Object.fromEntries(
+  values['daemon-env']
+    .split(',')
+    .filter((kv) => kv.includes('='))
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 const MEMBERS = Number(values.members ?? (values.quick ? 100_000 : 1_000_000));
 const MODIFIES = Number(values.modifies ?? (values.quick ? 1_000 : 10_000));
 const MODES = values.modes.split(',') as ('normal' | 'strict-docs')[];
@@ -66,8 +90,9 @@ const load1 = () => round(loadavg()[0] ?? 0, 2);
 
 /** The daemon as users run it, with every line it logs kept (warn and above) and its pid. */
 function spawnDaemon(env: Record<string, string>) {
-  const child = spawn(process.execPath, [BIN, 'start'], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+  if (!existsSync(COMPILED)) throw new Error(`no compiled build at ${COMPILED}: run npm run build`);
+  const child = spawn(process.execPath, [COMPILED, 'start'], {
+    env: { PATH: process.env.PATH ?? '', ...imageEnv(), ...env, ...DAEMON_ENV },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
@@ -424,7 +449,7 @@ if (isMain) {
     `bulk load: ${MEMBERS} members, ${MODIFIES} modifies, modes ${MODES.join(', ')}; ` +
       `${machine.cpus} CPUs, load average ${loadavg()
         .map((x) => round(x, 2))
-        .join(' ')}`,
+        .join(' ')}; daemon: dist/ with ${JSON.stringify({ ...imageEnv(), ...DAEMON_ENV })}`,
   );
   const results: BulkModeResult[] = [];
   for (const mode of MODES) {

@@ -239,9 +239,13 @@ async function sendCalls(
     }
     batch.forEach((c, i) => settle(c, answers[i] as CallResult, outcomes[i] as CallOutcome));
   };
+  // A chunk's batches hold distinct members and distinct main values (admission saw to that),
+  // so they go `concurrency` at a time: the calls' round trips overlap instead of adding up.
+  const batches: AddCall[][] = [];
   for (let i = 0; i < adds.length; i += deps.batchSize) {
-    await sendAdds(adds.slice(i, i + deps.batchSize));
+    batches.push(adds.slice(i, i + deps.batchSize));
   }
+  await inLanes(batches, deps.concurrency, sendAdds);
 
   const sendOne = async (call: ModifyCall | DeleteCall): Promise<void> => {
     const priority = priorityOf(call.bulk);
@@ -258,15 +262,22 @@ async function sendCalls(
       }
     }
   };
+  await inLanes(singles, deps.concurrency, (call) =>
+    stopped() ? Promise.resolve(ledger.apply(actionUnsent(call))) : sendOne(call),
+  );
+}
+
+/** Runs `work` over `items`, at most `lanes` at a time, each lane taking the next item. */
+async function inLanes<T>(
+  items: readonly T[],
+  lanes: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < singles.length) {
-      const call = singles[next++] as ModifyCall | DeleteCall;
-      if (stopped()) ledger.apply(actionUnsent(call));
-      else await sendOne(call);
-    }
+    while (next < items.length) await work(items[next++] as T);
   };
-  await Promise.all(Array.from({ length: Math.min(deps.concurrency, singles.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(Math.max(lanes, 1), items.length) }, lane));
 }
 
 function stopOn(result: ChunkResult, o: Pick<CallOutcome, 'pauseAccount' | 'failGroup'>): void {
