@@ -7,6 +7,7 @@ import { RemoteSnapshot } from '../src/sync/remote-snapshot.ts';
 import { syncGroupMembers, type SyncTarget } from '../src/sync/sync-group-members.ts';
 import {
   createHarness,
+  createRemoteGroup,
   emulatorCalls,
   emulatorState,
   setFaults,
@@ -29,19 +30,7 @@ describe("a chunk's add batches", () => {
   beforeAll(async () => {
     h = await createHarness();
     rig = memberSyncDeps(h);
-    await fetch(`${h.emulator.url}/api/http/`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        class: 'group',
-        method: 'creategroup',
-        user: 'demo',
-        password: 'demo',
-        name: 'L',
-        type: 'mobile',
-        fields: 'mobile,name',
-      }),
-    });
-    const remoteId = String((await emulatorState(h.emulator.url))[0]?.idgroup);
+    const remoteId = await createRemoteGroup(h.emulator.url, 'L');
     await h.db.query(
       `INSERT INTO groups (id, name, type, fields, afilnet_id) VALUES ('l', 'L', 'mobile', '{mobile,name}', $1)`,
       [remoteId],

@@ -3,6 +3,7 @@ import { statusReport } from '../src/operator/status-report.ts';
 import {
   compareWithEmulator,
   createHarness,
+  createRemoteGroup,
   emulatorCalls,
   emulatorState,
   setFaults,
@@ -24,22 +25,10 @@ const failedMembers = async (h: Harness) =>
 
 async function seedGroup(h: Harness, id: string, members: number, strictDocs: boolean) {
   if (strictDocs) {
-    await fetch(`${h.emulator.url}/api/http/`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        class: 'group',
-        method: 'creategroup',
-        user: 'demo',
-        password: 'demo',
-        name: id,
-        type: 'mobile',
-        fields: 'mobile,name',
-      }),
-    });
-    const remote = (await emulatorState(h.emulator.url)).find((g) => g.name === id);
+    const remoteId = await createRemoteGroup(h.emulator.url, id);
     await h.db.query(
       `INSERT INTO groups (id, name, type, fields, afilnet_id) VALUES ($1, $1, 'mobile', '{mobile,name}', $2)`,
-      [id, String(remote?.idgroup)],
+      [id, remoteId],
     );
   } else {
     await h.db.query(

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDirtyMembers } from '../src/state/dirty-marks.ts';
 import { RemoteSnapshot } from '../src/sync/remote-snapshot.ts';
 import { syncGroupMembers, type SyncTarget } from '../src/sync/sync-group-members.ts';
-import { createHarness, emulatorState, type Harness } from './support/harness.ts';
+import {
+  createHarness,
+  createRemoteGroup,
+  emulatorState,
+  type Harness,
+} from './support/harness.ts';
 import { memberSyncDeps } from './support/member-rig.ts';
 
 /**
@@ -18,19 +23,7 @@ describe('a remote read shared by the chunks of one run (strict-docs)', () => {
   beforeAll(async () => {
     h = await createHarness({ strictDocs: true });
     rig = memberSyncDeps(h);
-    await fetch(`${h.emulator.url}/api/http/`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        class: 'group',
-        method: 'creategroup',
-        user: 'demo',
-        password: 'demo',
-        name: 'S',
-        type: 'mobile',
-        fields: 'mobile,name',
-      }),
-    });
-    const remoteId = String((await emulatorState(h.emulator.url))[0]?.idgroup);
+    const remoteId = await createRemoteGroup(h.emulator.url, 'S');
     // M is synced without a remote id (strict-docs adds answer none): its modify needs a read.
     await h.db.query(
       `INSERT INTO groups (id, name, type, fields, afilnet_id) VALUES ('s', 'S', 'mobile', '{mobile,name}', $1)`,

@@ -37,6 +37,32 @@ export async function emulatorCalls(
   };
 }
 
+/**
+ * Creates a group in the emulator through its API, as an operator linking an existing group would
+ * have, and returns its remote id (read back by name: a strict-docs creategroup answers none).
+ */
+export async function createRemoteGroup(
+  url: string,
+  name: string,
+  fields = 'mobile,name',
+): Promise<string> {
+  await fetch(`${url}/api/http/`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      class: 'group',
+      method: 'creategroup',
+      user: 'demo',
+      password: 'demo',
+      name,
+      type: 'mobile',
+      fields,
+    }),
+  });
+  const group = (await emulatorState(url)).find((g) => g.name === name);
+  if (!group) throw new Error(`the emulator did not create group ${name}`);
+  return String(group.idgroup);
+}
+
 export async function setFaults(url: string, faults: Record<string, number>): Promise<void> {
   await fetch(`${url}/__emulator/faults`, {
     method: 'POST',
