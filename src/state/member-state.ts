@@ -213,29 +213,21 @@ export async function learnRemoteIds(
   }
 }
 
-/** Marks members whose remote copy is about to change, before the calls go out. */
-export async function markUncertain(
+/**
+ * Sets members' write-ahead mark: `true` before calls that change their remote copy go out (a lost
+ * answer or a crash is then settled by a look-up), `false` to take back the marks of calls that
+ * were never sent.
+ */
+export async function setUncertain(
   db: Queryable,
   groupId: string,
   contactIds: string[],
+  uncertain: boolean,
 ): Promise<void> {
   if (contactIds.length === 0) return;
   await db.query(
-    'UPDATE sync_member_state SET uncertain = true WHERE group_id = $1 AND contact_id = ANY($2::text[])',
-    [groupId, contactIds],
-  );
-}
-
-/** Takes back write-ahead marks of calls that were never sent. */
-export async function unmarkUncertain(
-  db: Queryable,
-  groupId: string,
-  contactIds: string[],
-): Promise<void> {
-  if (contactIds.length === 0) return;
-  await db.query(
-    'UPDATE sync_member_state SET uncertain = false WHERE group_id = $1 AND contact_id = ANY($2::text[])',
-    [groupId, contactIds],
+    'UPDATE sync_member_state SET uncertain = $3 WHERE group_id = $1 AND contact_id = ANY($2::text[])',
+    [groupId, contactIds, uncertain],
   );
 }
 

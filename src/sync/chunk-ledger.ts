@@ -7,8 +7,7 @@ import {
   forgetMembers,
   forgetRemoteCopies,
   markMembersFailed,
-  markUncertain,
-  unmarkUncertain,
+  setUncertain,
   writeMemberStates,
   type StateWrite,
 } from '../state/member-state.ts';
@@ -65,7 +64,7 @@ export class ChunkLedger implements MemberLedger {
         error: null,
       })),
     );
-    await markUncertain(pool, groupId, changing);
+    await setUncertain(pool, groupId, changing, true);
   }
 
   apply(a: LedgerAction): void {
@@ -126,7 +125,7 @@ export class ChunkLedger implements MemberLedger {
       await forgetMembers(client, groupId, this.forgotten.splice(0));
       await forgetRemoteCopies(client, groupId, this.notRemote.splice(0));
       await recordOptOuts(client, groupId, this.optedOut.splice(0), 'modifycontact');
-      await unmarkUncertain(client, groupId, this.notSent.splice(0));
+      await setUncertain(client, groupId, this.notSent.splice(0), false);
       await clearMarks(client, groupId, this.done.splice(0));
       await client.query('COMMIT');
     } catch (err) {
