@@ -4,10 +4,10 @@ import { machineBusy, nowMs, percentile, round, sleep, type BenchStores } from '
 import { STAGE_STAMPS_SQL, stageBreakdown, type StageBreakdown } from './latency-stages.ts';
 import { startRecordingProxy } from './recording-proxy.ts';
 
-export interface LatencyResult {
+/** The figures every variant of the measurement reports. */
+export interface LatencyFigures {
   batchWindowMs: number;
   targetPerSecond: number;
-  achievedPerSecond: number;
   updates: number;
   /** Updates whose modifycontact was seen (each update sets a value no other update sets). */
   matched: number;
@@ -17,12 +17,40 @@ export interface LatencyResult {
   maxMs: number;
   /** The target: p99 below 150 ms plus the batch window. */
   p99TargetMs: number;
+}
+
+export interface LatencyRun extends LatencyFigures {
+  achievedPerSecond: number;
   /** This process's event-loop delay p99 (it stamps both ends): how far a stamp may lag. */
   stamperLoopDelayP99Ms: number;
-  /** p50/p95/p99 of each stage, from stamps the database took. */
-  stages: StageBreakdown;
+  /** p50/p95/p99 of each stage, from stamps the database took; null without `stageStamps`. */
+  stages: StageBreakdown | null;
   /** Share of the machine's CPU time busy while the driver ran (everything, not only us). */
   machineCpuBusy: number | null;
+}
+
+export interface LatencyResult extends LatencyRun {
+  stages: StageBreakdown;
+}
+
+export interface LatencySettings {
+  perSecond: number;
+  seconds: number;
+  batchWindowMs: number;
+}
+
+/** What a variant of the measurement adds to the plain one. */
+export interface LatencyVariant {
+  /** Names the rig's database and Redis prefix. */
+  scenario: string;
+  /** More setup, run in the same transaction after the timed contacts and their memberships. */
+  setupSql?: string;
+  /** Waited after the daemon starts, before waiting for it to work through the setup. */
+  settleMs?: number;
+  /** How long the daemon may take to work through the setup (default 120 s). */
+  setupDrainMs?: number;
+  /** Stamps each stage in the database (bench/latency-stages.ts): an insert per mark and clear. */
+  stageStamps?: boolean;
 }
 
 const GROUPS = 4;
@@ -35,14 +63,29 @@ const GROUPS = 4;
  */
 export async function measureLatency(
   stores: BenchStores,
-  opts: { perSecond: number; seconds: number; batchWindowMs: number },
+  opts: LatencySettings,
 ): Promise<LatencyResult> {
+  const run = await runLatency(stores, opts, { scenario: 'latency', stageStamps: true });
+  if (run.stages === null) throw new Error('latency: no stage stamps');
+  return { ...run, stages: run.stages };
+}
+
+/**
+ * The measurement of measureLatency, for `variant`: the updated contacts c0… are members of four
+ * listed groups g0…g3, where each modify is timed, whatever else the variant defines.
+ */
+export async function runLatency(
+  stores: BenchStores,
+  opts: LatencySettings,
+  variant: LatencyVariant,
+): Promise<LatencyRun> {
   const updates = Math.round(opts.perSecond * opts.seconds);
   const env = {
     BATCH_WINDOW_MS: String(opts.batchWindowMs),
     AFILNET_RATE_LIMIT: String(opts.perSecond * 5),
   };
-  return withRig(stores, { scenario: 'latency', env, daemonProcess: true }, async (rig) => {
+  const rigOpts = { scenario: variant.scenario, env, daemonProcess: true };
+  return withRig(stores, rigOpts, async (rig) => {
     const proxy = await startRecordingProxy(rig.emulator.url);
     try {
       const groups = Array.from({ length: GROUPS }, (_, k) => ({
@@ -58,11 +101,13 @@ export async function measureLatency(
            FROM generate_series(0, ${updates - 1}) i;
          INSERT INTO group_members (group_id, contact_id)
            SELECT 'g' || (i % ${GROUPS}), 'c' || i FROM generate_series(0, ${updates - 1}) i;
+         ${variant.setupSql ?? ''}
          COMMIT;`,
       );
       await rig.startDaemon({ AFILNET_BASE_URL: proxy.url });
-      await rig.drained(120_000);
-      await rig.db.query(STAGE_STAMPS_SQL);
+      if (variant.settleMs !== undefined) await sleep(variant.settleMs);
+      await rig.drained(variant.setupDrainMs ?? 120_000);
+      if (variant.stageStamps === true) await rig.db.query(STAGE_STAMPS_SQL);
       await sleep(500);
 
       const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -117,7 +162,8 @@ export async function measureLatency(
         maxMs: round(latencies.at(-1) ?? Number.NaN, 1),
         p99TargetMs: 150 + opts.batchWindowMs,
         stamperLoopDelayP99Ms: round(loop.percentile(99) / 1e6, 1),
-        stages: await stageBreakdown(rig.db, committedAt, arrivals),
+        stages:
+          variant.stageStamps === true ? await stageBreakdown(rig.db, committedAt, arrivals) : null,
         machineCpuBusy: cpuBusy,
       };
     } finally {
