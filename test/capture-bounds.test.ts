@@ -3,14 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimOutbox } from '../src/capture/claim-outbox.ts';
 import { captureTriggerProblems } from '../src/capture/capture-triggers.ts';
 import { statusReport } from '../src/operator/status-report.ts';
-import { createTestDatabase } from './support/stores.ts';
+import { createTestDatabase, testPool } from './support/stores.ts';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let pool: pg.Pool;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: database.url, max: 6 });
+  pool = testPool(database.url, 6);
   await pool.query(`
     INSERT INTO groups (id, name, type, fields) VALUES ('g', 'G', 'mobile', '{mobile,name}');
     INSERT INTO contacts (id, mobile) SELECT 'c' || i, '3460000000' || i FROM generate_series(0, 9) i;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createPrismaClient, type PrismaClient } from '../src/db/prisma.ts';
-import { createTestDatabase } from './support/stores.ts';
+import { createTestDatabase, testPool } from './support/stores.ts';
 
 describe('the Prisma model of the public contract', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -10,7 +10,7 @@ describe('the Prisma model of the public contract', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     prisma = createPrismaClient(db.url);
-    pool = new pg.Pool({ connectionString: db.url });
+    pool = testPool(db.url);
   });
   afterAll(async () => {
     await prisma?.$disconnect();

@@ -8,7 +8,7 @@ import {
   NAME_DELETE_ROWS_SQL,
 } from '../src/resync/diff-sql.ts';
 import { createRun } from '../src/resync/resync-store.ts';
-import { createTestDatabase } from './support/stores.ts';
+import { createTestDatabase, testPool } from './support/stores.ts';
 
 // The emulator refuses a second contact with the same main value on every path, so remote
 // duplicates cannot be made through the Afilnet client: these cases stage a remote group as the
@@ -38,7 +38,7 @@ describe('the resync diff, on a staged remote group', () => {
   let runId: string;
   beforeAll(async () => {
     db = await createTestDatabase();
-    pool = new pg.Pool({ connectionString: db.url });
+    pool = testPool(db.url);
     await pool.query(`
       INSERT INTO groups (id, name, type, fields) VALUES ('d', 'D', 'mobile', '{mobile,name}');
       INSERT INTO contacts (id, mobile, attributes) VALUES

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneHistory, startRetention } from '../src/db/retention.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { waitFor } from './support/harness.ts';
-import { createTestDatabase } from './support/stores.ts';
+import { createTestDatabase, testPool } from './support/stores.ts';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let pool: pg.Pool;
@@ -12,7 +12,7 @@ const SETTINGS = { deleteLogDays: 2, holdsDays: 10, resyncDays: 5, batchSize: 7 
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: database.url, max: 4 });
+  pool = testPool(database.url, 4);
 });
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEARN_CHUNK, learnRemoteIds } from '../src/state/member-state.ts';
-import { createTestDatabase } from './support/stores.ts';
+import { createTestDatabase, testPool } from './support/stores.ts';
 
 /**
  * Issue 12, strict-docs after a bulk load: a million members synced without ids, one read of the
@@ -15,7 +15,7 @@ let pool: pg.Pool;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: database.url, max: 2 });
+  pool = testPool(database.url, 2);
   await pool.query(`INSERT INTO groups (id, name, type, fields) VALUES ('g', 'g', 'mobile', '{mobile}'),
                                                                       ('h', 'h', 'mobile', '{mobile}')`);
   // Members synced without ids; c1 already holds remote id 2 (c2's remote copy as seen remotely).

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KEPT_TABLES, StatisticsKeeper } from '../src/capture/keep-statistics.ts';
 import { OutboxRelay } from '../src/capture/outbox-relay.ts';
 import { createLogger } from '../src/observability/logger.ts';
-import { createTestDatabase } from './support/stores.ts';
+import { createTestDatabase, testPool } from './support/stores.ts';
 
 /**
  * Issue 12, "Stall after a bulk load": one statement makes 20,000 members; with autovacuum
@@ -17,7 +17,7 @@ const logger = createLogger({ level: 'silent' });
 
 beforeEach(async () => {
   database = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: database.url, max: 3 });
+  pool = testPool(database.url, 3);
   // As on a server whose autovacuum has not come round yet (or is off).
   for (const t of KEPT_TABLES) await pool.query(`ALTER TABLE ${t} SET (autovacuum_enabled = off)`);
   await pool.query(

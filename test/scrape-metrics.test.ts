@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScrapeMetrics, SCRAPE_SQL } from '../src/admin/scrape-metrics.ts';
 import { createMetrics } from '../src/observability/metrics.ts';
 import { parsePrometheusText, type Sample } from './support/prometheus-text.ts';
-import { createTestDatabase, testRedis } from './support/stores.ts';
+import { createTestDatabase, testPool, testRedis } from './support/stores.ts';
 
 let db: { url: string; drop: () => Promise<void> };
 let pool: pg.Pool;
@@ -15,7 +15,7 @@ let queue: Queue;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: db.url, max: 3 });
+  pool = testPool(db.url, 3);
   const r = testRedis();
   redis = new Redis(r.url, { maxRetriesPerRequest: null });
   queue = new Queue('group-sync', { connection: redis, prefix: r.prefix });

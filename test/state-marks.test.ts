@@ -9,7 +9,7 @@ import {
 import { clearGroupDirty, forgetDeletedGroup, loadGroup } from '../src/state/group-state.ts';
 import { approveGroupDeletes } from '../src/operator/approve-group-deletes.ts';
 import { retryFailed } from '../src/operator/retry-failed.ts';
-import { createTestDatabase } from './support/stores.ts';
+import { createTestDatabase, testPool } from './support/stores.ts';
 
 /** The queue side of operator commands is not under test here: a queue that only records. */
 const queue = {
@@ -26,7 +26,7 @@ describe('the state module', () => {
   beforeAll(async () => {
     const database = await createTestDatabase();
     drop = database.drop;
-    db = new pg.Pool({ connectionString: database.url, max: 4 });
+    db = testPool(database.url, 4);
   });
   afterAll(async () => {
     await db?.end();

@@ -3,7 +3,7 @@ import { loadDaemonConfig, type DaemonConfig } from '../../src/config/config.ts'
 import { startDaemon, type RunningDaemon } from '../../src/daemon.ts';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { createTestDatabase, testRedis } from './stores.ts';
+import { createTestDatabase, testPool, testRedis } from './stores.ts';
 
 export interface EmulatorContact {
   idcontact: number | string;
@@ -123,7 +123,7 @@ export async function createHarness(
     ADMIN_PORT: '0',
     ...opts.env,
   };
-  const db = new pg.Pool({ connectionString: database.url, max: 8 });
+  const db = testPool(database.url, 8);
   const h: Harness = {
     db,
     databaseUrl: database.url,

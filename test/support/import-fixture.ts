@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import type { ImportSummary } from '../../src/operator/import/import-contacts.ts';
-import { createTestDatabase } from './stores.ts';
+import { createTestDatabase, testPool } from './stores.ts';
 
 export interface ImportFixture {
   db: pg.Pool;
@@ -56,7 +56,7 @@ export function useImportFixture(): ImportFixture {
   beforeAll(async () => {
     const database = await createTestDatabase();
     drop = database.drop;
-    f.db = new pg.Pool({ connectionString: database.url, max: 4 });
+    f.db = testPool(database.url);
     f.dir = await mkdtemp(join(tmpdir(), 'afilnet-import-'));
     await f.db.query(
       `INSERT INTO groups (id, name, type, fields) VALUES ('g', 'Imported', 'mobile', '{mobile,name}')`,

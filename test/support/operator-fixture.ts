@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { SYNC_QUEUE } from '../../src/sync/group-queue.ts';
-import { createTestDatabase, testRedis } from './stores.ts';
+import { createTestDatabase, testPool, testRedis } from './stores.ts';
 
 /** Two groups in every state an operator command reports on, a deleted group held, a stale outbox. */
 export const OPERATOR_SEED = `
@@ -60,7 +60,7 @@ export function useOperatorFixture(): OperatorFixture {
   beforeAll(async () => {
     const database = await createTestDatabase();
     drop = database.drop;
-    f.db = new pg.Pool({ connectionString: database.url, max: 4 });
+    f.db = testPool(database.url);
     await f.db.query(OPERATOR_SEED);
     const r = testRedis();
     f.prefix = r.prefix;
