@@ -48,6 +48,12 @@ export class OutboxRelay {
   private listening: Promise<void> | null = null;
   private stopping = new AbortController();
   private lastSweep = 0;
+  /**
+   * A pass failed: a claim's commit may have reached the server with its answer lost (a restart,
+   * a broken connection), its marks written and its groups never queued. The next pass that
+   * succeeds queues every group with marks, not only those older than the sweep age.
+   */
+  private sweepAllPending = false;
   private readonly statistics: StatisticsKeeper | null;
 
   constructor(private readonly deps: OutboxRelayDeps) {
@@ -100,9 +106,9 @@ export class OutboxRelay {
     return this.deps.claimSpan ? this.deps.claimSpan(run) : run(() => undefined);
   }
 
-  /** Re-enqueues groups whose dirty marks are older than the sweep age. */
-  async sweep(): Promise<void> {
-    const groups = await staleDirtyGroups(this.deps.pool, this.deps.sweepAfterMs ?? 30_000);
+  /** Re-enqueues groups whose dirty marks are older than `ageMs` (default: the sweep age). */
+  async sweep(ageMs = this.deps.sweepAfterMs ?? 30_000): Promise<void> {
+    const groups = await staleDirtyGroups(this.deps.pool, ageMs);
     if (groups.length > 0) await this.deps.enqueueGroups(groups);
   }
 
@@ -120,6 +126,10 @@ export class OutboxRelay {
       let failed = false;
       try {
         await this.drain();
+        if (this.sweepAllPending) {
+          await this.sweep(0);
+          this.sweepAllPending = false;
+        }
         // Every pass (at most every few seconds): the sync's own tables grow without the outbox.
         await this.statistics?.maybeAnalyze();
         if (Date.now() - this.lastSweep > (this.deps.sweepAfterMs ?? 30_000) / 2) {
@@ -128,6 +138,7 @@ export class OutboxRelay {
         }
       } catch (err) {
         failed = true;
+        this.sweepAllPending = true;
         this.deps.logger.warn({ err }, 'relay pass failed; will retry');
       }
       if (!this.running) break;
