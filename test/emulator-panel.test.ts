@@ -203,6 +203,61 @@ describe('DELETE /__emulator/groups/:idgroup/columns/:field', () => {
   });
 });
 
+describe('POST /__emulator/groups', () => {
+  it('makes a group the API then serves, with its id even in strict-docs mode', async () => {
+    const strict = await startEmulator({ strictDocs: true });
+    try {
+      const res = await fetch(`${strict.url}/__emulator/groups`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          account: 'demo',
+          name: 'Made',
+          type: 'email',
+          fields: ['email', 'name', 'email'],
+        }),
+      });
+      expect(res.status).toBe(200);
+      const { idgroup: made } = (await res.json()) as { idgroup: number };
+      const body = new URLSearchParams({
+        class: 'group',
+        user: 'demo',
+        password: 'demo',
+        method: 'getgroupcolumns',
+        idgroup: String(made),
+      });
+      const columns = (await (
+        await fetch(`${strict.url}/api/http/`, { method: 'POST', body })
+      ).json()) as Answer;
+      expect(columns).toMatchObject({ status: 'SUCCESS', result: ['email', 'name'] });
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('refuses fields without the main field and an unknown type (400), making nothing', async () => {
+    const groups = async () =>
+      ((await (await fetch(`${emulator.url}/__emulator/state`)).json()) as { groups: unknown[] })
+        .groups.length;
+    const before = await groups();
+    expect(
+      (
+        await panel('POST', 'groups', {
+          account: 'demo',
+          name: 'X',
+          type: 'mobile',
+          fields: ['name'],
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (await panel('POST', 'groups', { account: 'demo', name: 'X', type: 'fax', fields: ['fax'] }))
+        .status,
+    ).toBe(400);
+    expect(await groups()).toBe(before);
+  });
+});
+
 describe('the panel routes', () => {
   it('are never counted, rate limited or faulted', async () => {
     const before = await callTotal();
@@ -216,8 +271,14 @@ describe('the panel routes', () => {
       await panel('DELETE', `groups/${idgroup}/columns/city`),
       await panel('DELETE', `groups/${idgroup}/contacts/${bob}`),
       await panel('POST', 'contacts', { account: 'demo', idgroup, fields: { mobile: '3' } }),
+      await panel('POST', 'groups', {
+        account: 'demo',
+        name: 'P',
+        type: 'mobile',
+        fields: ['mobile'],
+      }),
     ];
-    expect(edits.map((edit) => edit.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(edits.map((edit) => edit.status)).toEqual([200, 200, 200, 200, 200, 200]);
     expect(await callTotal()).toBe(before);
   });
 

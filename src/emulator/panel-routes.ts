@@ -16,6 +16,12 @@ const plantBody = z.object({
   idgroup: z.union([z.string(), z.number()]),
   fields: values,
 });
+const groupBody = z.strictObject({
+  account: z.string(),
+  name: z.string().trim().min(1),
+  type: z.enum(['mobile', 'email']),
+  fields: z.array(z.string().trim().min(1)),
+});
 const editBody = z.strictObject({ fields: values });
 const columnBody = z.strictObject({
   field: z.string().trim().min(1),
@@ -34,7 +40,7 @@ class Refusal extends Error {
 
 /** Whether a path under /__emulator/ (without the prefix) is one of the panel routes. */
 export function isPanelRoute(name: string): boolean {
-  return name === 'contacts' || name.startsWith('groups/');
+  return name === 'contacts' || name === 'groups' || name.startsWith('groups/');
 }
 
 /** Serves the panel routes; every refusal is JSON `{"error":…}` and changes nothing. */
@@ -60,6 +66,9 @@ async function route(req: IncomingMessage, path: string[], store: EmulatorStore)
   if (head === 'contacts' && path.length === 1 && method === 'POST') {
     return plantContact(store, plantBody.parse(await readJsonBody(req)));
   }
+  if (head === 'groups' && path.length === 1 && method === 'POST') {
+    return createGroup(store, groupBody.parse(await readJsonBody(req)));
+  }
   const group = store.groupById(idgroup);
   const known = rest.length === 0 && (sub === 'contacts' || sub === 'columns');
   if (!known) throw new Refusal(404, `No route ${method} /__emulator/${path.join('/')}`);
@@ -76,6 +85,15 @@ async function route(req: IncomingMessage, path: string[], store: EmulatorStore)
     return deleteColumn(group, item.trim());
   }
   throw new Refusal(404, `No route ${method} /__emulator/${path.join('/')}`);
+}
+
+/** POST /__emulator/groups: a group made in the panel (its id shown, whatever the API's mode). */
+function createGroup(store: EmulatorStore, body: z.infer<typeof groupBody>): unknown {
+  const columns = [...new Set(body.fields)];
+  if (!columns.includes(body.type)) {
+    throw new Refusal(400, `The fields must include the main field "${body.type}"`);
+  }
+  return { idgroup: store.createGroup(body.account, body.name, body.type, columns).id };
 }
 
 /** POST /__emulator/contacts: a new contact, no uniqueness check. */

@@ -9,7 +9,7 @@ import {
   type Model,
   type ModelContact,
 } from './model.ts';
-import { createRemoteGroup, panel, panelEdit, plant, remoteState } from './remote.ts';
+import { createRemoteGroup, panelEdit, plant, remoteState } from './remote.ts';
 import type { RunEnv } from './world.ts';
 
 /**
@@ -363,10 +363,8 @@ export async function execute(cmd: Cmd, m: Model, r: Real): Promise<void> {
           if (f.name !== undefined && columns.includes('name')) values.name = f.name;
           if (f.birthday !== undefined && columns.includes('birthday'))
             values.birthday = f.birthday;
-          await panel(run.emulatorUrl, 'addcontactlist', {
-            idgroup: afilnetId,
-            contacts: JSON.stringify([values]),
-          });
+          // Planted (the panel's way, immune to the API faults a sequence may have set).
+          await plant(run.emulatorUrl, afilnetId, values);
           foreign.push({ main: f.main, fields: values });
         }
       }

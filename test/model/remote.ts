@@ -1,6 +1,7 @@
 /**
- * The remote side as the test sees it: the emulator's state, and Afilnet's API used the way its
- * web panel or another client would (the account's own credentials, plain HTTP).
+ * The remote side as the test sees it: the emulator's state, and the edits an operator makes in
+ * Afilnet's web panel (the emulator's `/__emulator/` routes, which the API's faults, rate limit
+ * and account errors never touch).
  */
 export interface RemoteContact {
   idcontact: number | string;
@@ -15,32 +16,11 @@ export interface RemoteGroup {
 }
 
 export async function remoteState(url: string): Promise<RemoteGroup[]> {
-  const res = await fetch(`${url}/__emulator/state`, { signal: AbortSignal.timeout(30_000) });
-  if (!res.ok) throw new Error(`/__emulator/state: HTTP ${res.status}`);
-  return ((await res.json()) as { groups: RemoteGroup[] }).groups;
-}
-
-/** One API call as the account's owner; throws on anything but SUCCESS. */
-export async function panel(
-  url: string,
-  method: string,
-  params: Record<string, string>,
-): Promise<unknown> {
-  const body = new URLSearchParams({
-    user: 'demo',
-    password: 'demo',
-    class: 'group',
-    method,
-    ...params,
-  });
-  const res = await fetch(`${url}/api/http/`, {
-    method: 'POST',
-    body,
+  const res = await fetch(`${url}/__emulator/state`, {
     signal: AbortSignal.timeout(30_000),
   });
-  const answer = (await res.json()) as { status: string; result?: unknown; error?: string };
-  if (answer.status !== 'SUCCESS') throw new Error(`${method}: ${answer.error ?? res.status}`);
-  return answer.result;
+  if (!res.ok) throw new Error(`/__emulator/state: HTTP ${res.status}`);
+  return ((await res.json()) as { groups: RemoteGroup[] }).groups;
 }
 
 /** Plants a contact without the uniqueness check (the emulator's inspection route). */
@@ -57,17 +37,23 @@ export async function plant(
   if (!res.ok) throw new Error(`plant: HTTP ${res.status}`);
 }
 
-/** Creates a remote group through the API and finds its id by its (unique) name. */
+/**
+ * Creates a remote group the way an operator does, in the panel (`/__emulator/groups`): the
+ * API's faults and account errors that a sequence may have set do not apply to it.
+ */
 export async function createRemoteGroup(
   url: string,
   name: string,
   type: string,
   columns: string[],
 ): Promise<string> {
-  await panel(url, 'creategroup', { name, type, fields: columns.join(',') });
-  const found = (await remoteState(url)).find((g) => g.name === name);
-  if (!found) throw new Error(`remote group ${name} not found after creategroup`);
-  return String(found.idgroup);
+  const res = await fetch(`${url}/__emulator/groups`, {
+    method: 'POST',
+    body: JSON.stringify({ account: 'demo', name, type, fields: columns }),
+    headers: { 'content-type': 'application/json' },
+  });
+  if (!res.ok) throw new Error(`create group ${name}: HTTP ${res.status} ${await res.text()}`);
+  return String(((await res.json()) as { idgroup: number }).idgroup);
 }
 
 /** A panel edit (the emulator's `/__emulator/` panel routes); throws on a refusal. */

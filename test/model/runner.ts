@@ -133,6 +133,8 @@ export interface ModelReport {
   replayPath: string | null;
   /** The smallest failing command list found, as JSON-able data, with its problems. */
   counterexample: SequenceResult | null;
+  /** What was thrown when a sequence failed by an exception (a command or the rig), not a check. */
+  error: string | null;
   numShrinks: number;
   ms: number;
 }
@@ -198,9 +200,18 @@ export async function runModel(world: World, opts: ModelOptions): Promise<ModelR
         String((details.counterexample as { toString(): string }[] | null)?.[0]?.toString() ?? ''),
       )?.[1] ?? null,
     counterexample: details.failed ? lastFailure : null,
+    error: details.failed ? thrown(details.errorInstance) : null,
     numShrinks: details.numShrinks,
     ms: Date.now() - t0,
   };
+}
+
+/** What a sequence threw (a command or the rig failing, not a check), with its cause. */
+function thrown(err: unknown): string | null {
+  if (!(err instanceof Error)) return null;
+  const cause: unknown = err.cause;
+  const why = cause instanceof Error ? `\n  cause: ${cause.name}: ${cause.message}` : '';
+  return `${err.stack ?? err.message}${why}`.slice(0, 2_000);
 }
 
 /** A failure report a person can act on: seed, path, the shrunk command list, the problems. */
@@ -215,6 +226,7 @@ export function formatReport(r: ModelReport): string {
     `  commands (paste into test/model-regressions.test.ts):`,
     `  ${JSON.stringify(c?.executed ?? [])}`,
     `  problems:`,
-    ...(c?.problems ?? ['(interrupted before the failure was recorded)']).map((p) => `    - ${p}`),
+    ...(c?.problems ?? ['(thrown before the check: see the error below)']).map((p) => `    - ${p}`),
+    ...(r.error && !c ? [`  error: ${r.error}`] : []),
   ].join('\n');
 }
