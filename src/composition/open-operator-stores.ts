@@ -1,27 +1,10 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { createPool, POOL_DEFAULTS } from '../db/create-pool.ts';
 import { assertMigrated } from '../db/migrate.ts';
 import { createLogger } from '../observability/logger.ts';
 import { GroupQueue } from '../sync/group-queue.ts';
-
-/** Redis could not be reached. The message names host and port, never a password. */
-export class RedisUnreachableError extends Error {
-  override name = 'RedisUnreachableError';
-  constructor(redisUrl: string, cause: unknown) {
-    const reason = cause instanceof Error && cause.message ? cause.message : String(cause);
-    super(`Cannot connect to Redis at ${describeRedis(redisUrl)}: ${reason}`, { cause });
-  }
-}
-
-function describeRedis(redisUrl: string): string {
-  try {
-    const url = new URL(redisUrl);
-    return `${url.hostname}:${url.port || '6379'}`;
-  } catch {
-    return '(unparseable REDIS_URL)';
-  }
-}
+import { connectRedis } from './connect-redis.ts';
 
 /** What an operator command works on. `redis` and `queue` exist only when asked for. */
 export interface OperatorStores {
@@ -85,27 +68,4 @@ export async function openOperatorStores(opts: OpenStoresOptions): Promise<Opera
       await pool.end();
     },
   };
-}
-
-async function connectRedis(redisUrl: string, timeoutMs: number): Promise<Redis> {
-  const redis = new Redis(redisUrl, {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-  });
-  // Without a listener ioredis prints every connection error. connect() then rejects with a bare
-  // "Connection is closed": the socket's own error (ECONNREFUSED, …) says more.
-  let socketError: unknown = null;
-  redis.on('error', (err) => {
-    socketError ??= err;
-  });
-  try {
-    await redis.connect();
-    await redis.ping();
-  } catch (err) {
-    redis.disconnect();
-    throw new RedisUnreachableError(redisUrl, socketError ?? err);
-  }
-  return redis;
 }

@@ -1,6 +1,7 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { migrationStatus } from '../db/migrate.ts';
+import { connectRedis, RedisUnreachableError } from '../composition/connect-redis.ts';
 import { failed, passed, reasonOf, type CheckResult } from './check-result.ts';
 
 const TIMEOUT_MS = 5_000;
@@ -65,18 +66,19 @@ function infoField(info: string, field: string): string | undefined {
  * rebuilt from its marks. Read with INFO, which managed Redis services allow where CONFIG is not.
  */
 export async function checkRedis(redisUrl: string): Promise<CheckResult> {
-  const redis = new Redis(redisUrl, {
-    lazyConnect: true,
-    connectTimeout: TIMEOUT_MS,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-  });
-  let socketError: unknown = null;
-  redis.on('error', (err) => {
-    socketError ??= err;
-  });
+  const unreachable = (err: unknown): CheckResult =>
+    failed(
+      'redis',
+      `cannot reach Redis: ${reasonOf(err instanceof RedisUnreachableError ? err.cause : err)}`,
+      'Start Redis, or correct REDIS_URL (host, port, password, TLS with rediss://).',
+    );
+  let redis: Redis;
   try {
-    await redis.connect();
+    redis = await connectRedis(redisUrl, TIMEOUT_MS);
+  } catch (err) {
+    return unreachable(err);
+  }
+  try {
     const memory = await redis.info('memory');
     const persistence = await redis.info('persistence');
     const policy = infoField(memory, 'maxmemory_policy') ?? 'unknown';
@@ -90,11 +92,7 @@ export async function checkRedis(redisUrl: string): Promise<CheckResult> {
     }
     return passed('redis', `reachable, maxmemory-policy noeviction, ${aof}`);
   } catch (err) {
-    return failed(
-      'redis',
-      `cannot reach Redis: ${reasonOf(socketError ?? err)}`,
-      'Start Redis, or correct REDIS_URL (host, port, password, TLS with rediss://).',
-    );
+    return unreachable(err);
   } finally {
     redis.disconnect();
   }
