@@ -1,69 +1,29 @@
+import type { ErrorReport } from '../operator/error-report.ts';
+import type { ControlledStatus } from '../operator/group-controls.ts';
+
 /**
  * The operator page's HTML, rendered from what GET /status and GET /errors answer. Plain
  * server-rendered HTML with no script: approving a hold is a form POST.
  */
 
+type PageGroup = ControlledStatus['groups'][number];
+
 const esc = (value: string | number | null | undefined): string =>
   String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** The parts of a status report's group the page shows; `paused` only when status reports it. */
-export interface PageGroup {
-  id: string;
-  name: string | null;
-  exists: boolean;
-  members: number;
-  synced: number;
-  pending: number;
-  failed: number;
-  heldDeletes: number;
-  holds: { kind: string; subject: string | null; count: number }[];
-  status: string | null;
-  lastError: string | null;
-  lastSyncAt: string | null;
-  paused?: unknown;
-}
-
+/** What the page shows: GET /status (groups with their controls) and GET /errors, as JSON. */
 export interface PageData {
-  status: {
-    groups: PageGroup[];
-    accountPause: { reason: string } | null;
-    lag: { dirtyMarks: number; oldestDirtyAgeMs: number | null };
-    at: string;
-  };
-  errors: {
-    members: {
-      groupId: string;
-      contactId: string;
-      lastMethod: string | null;
-      lastError: string | null;
-      at: string;
-    }[];
-    failedMembers: number;
-    groups: { groupId: string; status: string; lastError: string | null }[];
-    holds: {
-      id: string;
-      groupId: string;
-      kind: string;
-      count: number;
-      reason: string;
-      createdAt: string;
-    }[];
-  };
+  status: Pick<ControlledStatus, 'groups' | 'accountPause' | 'lag' | 'at'>;
+  errors: ErrorReport;
   /** A line to show at the top after an action ("Approved …"). */
   notice: string | null;
 }
 
-/** Whether status reports a pause for the group (another feature adds it): true, a reason, or an object. */
-function pausedText(paused: unknown): string {
-  if (paused === undefined || paused === null || paused === false) return 'no';
-  if (typeof paused === 'object' && 'at' in paused) {
-    const by = 'by' in paused && typeof paused.by === 'string' ? ` by ${paused.by}` : '';
-    return `yes, since ${String(paused.at)}${by}`;
-  }
-  return 'yes';
+function pausedText(paused: PageGroup['paused']): string {
+  return paused ? `yes, since ${paused.at}${paused.by ? ` by ${paused.by}` : ''}` : 'no';
 }
 
-function groupRows(groups: PageGroup[], showPaused: boolean): string {
+function groupRows(groups: PageGroup[]): string {
   if (groups.length === 0) return '<p>No groups.</p>';
   const head = [
     'Group',
@@ -74,7 +34,7 @@ function groupRows(groups: PageGroup[], showPaused: boolean): string {
     'Pending',
     'Failed',
     'Held',
-    ...(showPaused ? ['Paused'] : []),
+    'Paused',
     'Last sync',
     'Last error',
   ];
@@ -88,7 +48,7 @@ function groupRows(groups: PageGroup[], showPaused: boolean): string {
       g.pending,
       g.failed,
       g.heldDeletes,
-      ...(showPaused ? [pausedText(g.paused)] : []),
+      pausedText(g.paused),
       g.lastSyncAt ?? '-',
       g.lastError ?? '',
     ];
@@ -129,7 +89,6 @@ function errorRows(errors: PageData['errors']): string {
 /** The whole page. */
 export function renderOperatorPage(data: PageData): string {
   const { status, errors } = data;
-  const showPaused = status.groups.some((g) => 'paused' in g);
   const account = status.accountPause
     ? `<p role="alert" class="paused">Account PAUSED: ${esc(status.accountPause.reason)}; probing until Afilnet answers.</p>`
     : '<p>Account: answering.</p>';
@@ -142,7 +101,7 @@ ${data.notice ? `<p role="status">${esc(data.notice)}</p>` : ''}
 ${account}
 <p>${esc(status.lag.dirtyMarks)} members pending; as of ${esc(status.at)}. <a href="/queues">Queues</a></p>
 <h2>Groups</h2>
-${groupRows(status.groups, showPaused)}
+${groupRows(status.groups)}
 <h2>Held deletes</h2>
 ${holdRows(errors.holds)}
 <h2>Current errors</h2>
