@@ -42,6 +42,7 @@ import {
   sleep,
 } from './bench-env.ts';
 import { startEmulatorProcess } from './emulator-process.ts';
+import { envOfStage, parseDockerfile } from '../test/support/dockerfile-replay.ts';
 
 /** What the image runs: the compiled build (`npm run build`), not the sources through tsx. */
 const COMPILED = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
@@ -66,14 +67,8 @@ const { values } = parseArgs({
  */
 function imageEnv(): Record<string, string> {
   const dockerfile = readFileSync(fileURLToPath(new URL('../Dockerfile', import.meta.url)), 'utf8');
-  const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-  const env: Record<string, string> = {};
-  for (const line of lastStage.matchAll(/^ENV\s+(.*)$/gm)) {
-    for (const m of (line[1] ?? '').matchAll(/(\w+)=("[^"]*"|\S+)/g)) {
-      env[m[1] ?? ''] = (m[2] ?? '').replace(/^"|"$/g, '');
-    }
-  }
-  return env;
+  const runtime = parseDockerfile(dockerfile).stages.at(-1);
+  return runtime ? envOfStage(runtime) : {};
 }
 const DAEMON_ENV = Object.fromEntries(
   values['daemon-env']

@@ -73,6 +73,23 @@ export function parseDockerfile(text: string): ParsedDockerfile {
   return { args, stages };
 }
 
+/** The variables a stage's ENV lines set (`K=V`, `K="a b"`), in order, later ones winning. */
+export function envOfStage(stage: Stage): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const { op, args } of stage.instructions) {
+    if (op === 'ENV') Object.assign(env, envAssignments(args));
+  }
+  return env;
+}
+
+function envAssignments(args: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of args.matchAll(/(\w+)=("[^"]*"|\S+)/g)) {
+    env[m[1] ?? ''] = (m[2] ?? '').replace(/^"|"$/g, '');
+  }
+  return env;
+}
+
 /** RUN's `--mount=type=cache,target=…` flags (the only kind replayed) and the command after them. */
 function runMounts(args: string): { command: string; caches: string[] } {
   const caches: string[] = [];
@@ -229,9 +246,7 @@ export function replayDockerfile(opts: {
           mkdirSync(inside(state, '.'), { recursive: true });
           break;
         case 'ENV':
-          for (const m of args.matchAll(/(\w+)=("[^"]*"|\S+)/g)) {
-            state.env[m[1] ?? ''] = (m[2] ?? '').replace(/^"|"$/g, '');
-          }
+          Object.assign(state.env, envAssignments(args));
           break;
         case 'USER':
           state.user = args;
